@@ -115,7 +115,7 @@ def _check_row(code: str, name: str, level: str, parent_code: str) -> str | None
     if level not in LEVEL_RANK:
         return f"层级 {level!r} 无效,应为 {', '.join(LEVEL_RANK)} 之一。"
     if not code.isascii() or not code.isdigit() or len(code) != CODE_LENGTH[level]:
-        return f"区划代码 {code!r} 格式错误:{level} 级应为 {CODE_LENGTH[level]} 位数字。"
+        return f"区划代码 {code!r} 格式错误:{level} 级单位的代码应为 {CODE_LENGTH[level]} 位数字。"
     if not name:
         return "名称为空。"
     if len(name) > NAME_MAX_LENGTH:
