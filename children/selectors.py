@@ -24,3 +24,11 @@ def find_possible_duplicates(*, user, name: str, birth_date: datetime.date | Non
     if exclude_pk is not None:
         qs = qs.exclude(pk=exclude_pk)
     return qs.select_related("village").order_by("pk")
+
+
+FULL_IDENTITY_PERMISSION = "children.view_full_identity"
+
+
+def can_view_full_identity(user) -> bool:
+    """Whether `user` may see children's full ID numbers and guardians' full phone numbers."""
+    return bool(user and user.has_perm(FULL_IDENTITY_PERMISSION))
