@@ -78,3 +78,6 @@ class UserAdmin(JurisdictionAdminMixin, DjangoUserAdmin):
         if not sees_everything(request.user) and "federation" in form.base_fields:
             form.base_fields["federation"].required = True
         return form
+
+
+from . import admin_registry  # noqa: E402,F401

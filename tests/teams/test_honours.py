@@ -58,3 +58,23 @@ def test_honours_scoped_by_awarding_unit(db, xiamen, siming, haicang):
     assert list(Honour.objects.within(siming)) == [by_siming]
     assert set(Honour.objects.within(xiamen)) == {by_siming, by_city}
     assert not Honour.objects.within(haicang).exists()
+
+
+def test_honour_admin_lists_and_scopes(client, xiamen, siming, haicang, city_admin):
+    from django.urls import reverse
+
+    from ..conftest import make_staff
+
+    _honour(xiamen, recipient_unit=siming).save()
+    by_haicang = _honour(haicang, recipient_team=TeamFactory(federation=haicang))
+    by_haicang.save()
+    client.force_login(city_admin)
+    response = client.get(reverse("admin:teams_honour_changelist"))
+    assert response.status_code == 200
+    assert len(response.context["cl"].result_list) == 2
+    assert client.get(reverse("admin:teams_honour_add")).status_code == 200
+    assert client.get(reverse("admin:teams_project_changelist")).status_code == 200
+
+    client.force_login(make_staff(siming, "siming-honours", permissions=["teams.view_honour", "teams.change_honour"]))
+    assert list(client.get(reverse("admin:teams_honour_changelist")).context["cl"].result_list) == []
+    assert client.get(reverse("admin:teams_honour_change", args=[by_haicang.pk])).status_code == 404
