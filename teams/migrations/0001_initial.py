@@ -62,17 +62,9 @@ class Migration(migrations.Migration):
                 ('objects', teams.models.users.ScopedUserManager()),
             ],
         ),
-        migrations.AddIndex(
-            model_name='federation',
-            index=models.Index(fields=['path'], name='federation_path_prefix_idx', opclasses=['varchar_pattern_ops']),
-        ),
-        migrations.AddIndex(
-            model_name='federation',
-            index=models.Index(fields=['level', 'path'], name='federation_level_path_idx'),
-        ),
         migrations.AddConstraint(
             model_name='federation',
-            constraint=models.UniqueConstraint(fields=('path',), name='federation_path_unique'),
+            constraint=models.UniqueConstraint(fields=('path',), name='federation_path_unique', opclasses=['varchar_pattern_ops']),
         ),
         migrations.AddConstraint(
             model_name='federation',

@@ -125,7 +125,11 @@ class Federation(models.Model):
         verbose_name_plural = _("妇联组织")
         ordering = ["path"]
         constraints = [
-            models.UniqueConstraint(fields=["path"], name="federation_path_unique"),
+            # One index serves both uniqueness and within(unit), i.e. WHERE path LIKE
+            # '<unit path>%': the pattern operator class lets PostgreSQL use it for the
+            # prefix whatever the database collation. (Fewer indexes also keep the national
+            # division import fast.)
+            models.UniqueConstraint(fields=["path"], name="federation_path_unique", opclasses=["varchar_pattern_ops"]),
             # A division code is what makes a unit territorial; other units have none.
             models.CheckConstraint(
                 condition=(
@@ -134,13 +138,6 @@ class Federation(models.Model):
                 ),
                 name="federation_code_iff_territorial",
             ),
-        ]
-        indexes = [
-            # within(unit): WHERE path LIKE '<unit path>%'. The pattern operator class lets
-            # PostgreSQL use the index for the prefix whatever the database collation.
-            models.Index(fields=["path"], name="federation_path_prefix_idx", opclasses=["varchar_pattern_ops"]),
-            # The level filter in the admin and counts per tier.
-            models.Index(fields=["level", "path"], name="federation_level_path_idx"),
         ]
 
     def __str__(self):

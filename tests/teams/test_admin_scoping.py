@@ -87,7 +87,13 @@ def test_staff_cannot_create_a_unit_outside_their_jurisdiction(client, siming_st
     client.force_login(siming_staff)
     response = client.post(
         reverse("admin:teams_federation_add"),
-        {"name": "越权社区", "level": "village", "kind": "territorial", "division_code": "350205001999", "parent": haicang.pk},
+        {
+            "name": "越权社区",
+            "level": "village",
+            "kind": "territorial",
+            "division_code": "350205001999",
+            "parent": haicang.pk,
+        },
     )
     assert response.status_code == 200  # the form is shown again with an error
     assert "parent" in response.context["adminform"].form.errors

@@ -170,3 +170,34 @@ def test_moving_a_unit_carries_its_subtree(xiamen):
     team_home.refresh_from_db()
     assert team_home.path.startswith(huli.path + micro_home.segment + "/")
     assert Federation.objects.within(huli).filter(pk=team_home.pk).exists()
+
+
+def _table_definition():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = 'teams_federation'::regclass ORDER BY conname"
+        )
+        constraints = cursor.fetchall()
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'teams_federation' ORDER BY 1")
+        return constraints, cursor.fetchall()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_large_load_rebuilds_indexes_and_constraints_exactly(monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("the index rebuild for large loads is PostgreSQL only")
+    from django.db import IntegrityError, transaction
+
+    from teams import divisions
+
+    before = _table_definition()
+    monkeypatch.setattr(divisions, "REBUILD_INDEXES_ABOVE", 0)
+    import_divisions(XIAMEN_CSV)
+    assert Federation.objects.count() == 616
+    assert _table_definition() == before
+    # The foreign key and the unique path are enforced again.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Federation.objects.filter(division_code="350203").update(parent_id=10**9)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Federation.objects.filter(division_code="350205").update(path="3502/350203/")
