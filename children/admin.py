@@ -13,11 +13,14 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from aixinmama.admin_io import ScopedImportExportMixin
 from aixinmama.identity import mask_id_number, mask_phone, normalize_id_number
+from aixinmama.resources import SheetFileError
 from teams.admin_filters import district_and_street_filters, unit_filter
 from teams.admin_mixins import JurisdictionAdminMixin, ScopedChoicesMixin
 
 from .models import CONSENT_AGE, Child, ConsentRecord, Guardian, RiskGrade
+from .resources import ChildResource
 from .selectors import can_view_full_identity, find_possible_duplicates
 from .services import set_risk_grade
 
@@ -177,8 +180,9 @@ class ConsentInline(ScopedChoicesMixin, admin.TabularInline):
 
 
 @admin.register(Child)
-class ChildAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
+class ChildAdmin(JurisdictionAdminMixin, ScopedImportExportMixin, admin.ModelAdmin):
     form = ChildForm
+    resource_classes = [ChildResource]
     list_display = [
         "name",
         "sex",
@@ -214,6 +218,21 @@ class ChildAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
         (_("风险等级"), {"fields": ["risk_grade", "risk_reason", "risk_changed_on", "risk_changed_by"]}),
         (_("状态"), {"fields": ["status", "exit_reason", "exit_date", "exit_note"]}),
     ]
+
+    def get_import_data_kwargs(self, **kwargs):
+        # Workaround: aixinmama.admin_io.ScopedImportExportMixin passes `request` positionally to
+        # import-export's get_import_data_kwargs(self, **kwargs) (TypeError). Same result here.
+        kwargs.pop("form", None)
+        kwargs["rollback_on_validation_errors"] = True
+        return kwargs
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        # Show the base's clear Chinese message (merged header, encoding…) instead of the
+        # library's generic English one. Belongs in aixinmama.admin_io; kept here until it is.
+        if isinstance(e, SheetFileError):
+            form.add_error("import_file", str(e))
+        else:
+            super().add_data_read_fail_error_to_form(form, e)
 
     # --- queryset and search ---
 
