@@ -418,6 +418,9 @@ class ConsentRecord(models.Model):
     def clean(self):
         errors = {}
         self.given_by = (self.given_by or "").strip()
+        if self.guardian_id and not self.given_by and self.guardian.child_id == self.child_id:
+            # Keep the name: the record must still say who consented if the guardian is removed.
+            self.given_by = self.guardian.name
         if not self.guardian_id and not self.given_by:
             errors["given_by"] = _("请选择同意的监护人或填写同意人姓名。")
         if self.guardian_id and self.child_id and self.guardian.child_id != self.child_id:

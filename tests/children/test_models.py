@@ -214,4 +214,9 @@ def test_consent_needs_a_person_and_the_childs_own_guardian(siming_village):
     assert "不是该儿童的监护人" in info.value.message_dict["guardian"][0]
     record.guardian = GuardianFactory(child=child)
     record.full_clean()
-    assert record.given_by_name == record.guardian.name
+    assert record.given_by == record.guardian.name
+    record.save()
+    # Removing the guardian later keeps the record and who consented.
+    record.guardian.delete()
+    record.refresh_from_db()
+    assert record.guardian is None and record.given_by_name
