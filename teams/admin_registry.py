@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from aixinmama.admin_io import ScopedImportExportMixin
 from aixinmama.identity import mask_id_number, normalize_mobile
 
 from .admin_filters import district_and_street_filters
@@ -24,6 +25,7 @@ from .models import (
     VolunteerStatus,
     VolunteerStatusChange,
 )
+from .resources import TeamMembershipResource, TeamResource, VolunteerResource
 from .services import approve_applicants, change_volunteer_status, record_safeguarding_check, register_volunteer
 
 FULL_IDENTITY_PERMISSION = "teams.view_full_identity"
@@ -122,8 +124,9 @@ class VolunteerForm(forms.ModelForm):
 
 
 @admin.register(Volunteer)
-class VolunteerAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
+class VolunteerAdmin(JurisdictionAdminMixin, ScopedImportExportMixin, admin.ModelAdmin):
     form = VolunteerForm
+    resource_classes = [VolunteerResource]
     list_display = ["name", "sex", "id_number_display", "mobile", "federation", "status", "check_valid_until"]
     list_display_links = ["name"]
     list_select_related = ["federation"]
@@ -257,7 +260,8 @@ class ProjectInline(admin.StackedInline):
 
 
 @admin.register(Team)
-class TeamAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
+class TeamAdmin(JurisdictionAdminMixin, ScopedImportExportMixin, admin.ModelAdmin):
+    resource_classes = [TeamResource]
     list_display = [
         "name",
         "kind",
@@ -326,3 +330,15 @@ class HonourAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("获授对象"))
     def recipient_display(self, honour):
         return honour.recipient
+
+
+@admin.register(TeamMembership)
+class TeamMembershipAdmin(JurisdictionAdminMixin, ScopedImportExportMixin, admin.ModelAdmin):
+    resource_classes = [TeamMembershipResource]
+    list_display = ["team", "volunteer", "role", "joined_on", "left_on"]
+    list_select_related = ["team", "volunteer"]
+    list_filter = [*district_and_street_filters("team__federation"), "role"]
+    search_fields = ["team__name", "volunteer__name", "=volunteer__id_number"]
+    autocomplete_fields = ["team", "volunteer"]
+    list_per_page = 100
+    show_full_result_count = False
