@@ -34,7 +34,7 @@ class ScopedImportExportMixin(ImportExportMixin):
         return {"user": request.user}
 
     def get_import_data_kwargs(self, request, **kwargs):
-        data_kwargs = super().get_import_data_kwargs(request, **kwargs)
+        data_kwargs = super().get_import_data_kwargs(request=request, **kwargs)
         data_kwargs["rollback_on_validation_errors"] = True
         return data_kwargs
 

@@ -220,11 +220,6 @@ def test_admin_export_is_scoped_and_masked(client, siming_user, siming_village, 
     assert "海沧妈妈" not in text and theirs.id_number[:6] + "*" not in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="aixinmama/admin_io.py passes `request` positionally to ImportMixin.get_import_data_kwargs(**kwargs): "
-    "TypeError on every admin import until it calls super().get_import_data_kwargs(request=request, **kwargs)",
-)
 def test_admin_import_page_reports_errors(client, siming_user, rows):
     rows[0][2] = "123"
     client.force_login(siming_user)
