@@ -140,7 +140,7 @@ LOGIN_URL = "admin:login"
 AUTHENTICATION_BACKENDS = [
     # First: refuses sign-ins for an account or address that failed too often.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "teams.auth.MobileOrUsernameBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("SIGNIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("SIGNIN_LOCKOUT_MINUTES", default=15))
