@@ -311,13 +311,12 @@ class Child(models.Model):
 
     def clean(self):
         errors = {}
-        if self.id_number:
+        if len(self.id_number or "") == 18 and self.id_number[:17].isdigit():
+            # A malformed number is reported by the field validator; only compare a readable one.
             try:
-                validate_id_number(self.id_number)
-            except ValidationError:
-                pass  # reported by the field validator
-            else:
                 errors.update(check_id_agrees(self.id_number, birth_date=self.birth_date, sex=self.sex))
+            except ValueError:
+                pass  # its birth date is not a date: the field validator says so
         if self.village_id:
             village = self.village
             if village.level != Level.VILLAGE and village.kind == FederationKind.TERRITORIAL:
