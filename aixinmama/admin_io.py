@@ -3,6 +3,9 @@
 from django.contrib import messages
 from import_export.admin import ImportExportMixin
 
+from teams.audit import record_event
+from teams.models import AuditAction
+
 from .resources import EXPORT_FORMATS, IMPORT_FORMATS
 
 MAX_LISTED_ERRORS = 200
@@ -37,6 +40,34 @@ class ScopedImportExportMixin(ImportExportMixin):
         data_kwargs = super().get_import_data_kwargs(request=request, **kwargs)
         data_kwargs["rollback_on_validation_errors"] = True
         return data_kwargs
+
+    def get_data_for_export(self, request, queryset, **kwargs):
+        data = super().get_data_for_export(request, queryset, **kwargs)
+        ignored = {"csrfmiddlewaretoken", "format", "resource", "export_items"}
+        record_event(
+            AuditAction.EXPORT,
+            request=request,
+            model=self.model,
+            row_count=len(data),
+            filters={key: request.GET.getlist(key) for key in request.GET if key not in ignored},
+            selected=len(request.POST.getlist("export_items")) or None,
+        )
+        return data
+
+    def process_dataset(self, dataset, form, request, **kwargs):
+        file_name = kwargs.get("file_name") or form.cleaned_data.get("original_file_name") or ""
+        result = super().process_dataset(dataset, form, request, **kwargs)
+        if not (result.has_errors() or result.has_validation_errors()):
+            record_event(
+                AuditAction.IMPORT,
+                request=request,
+                model=self.model,
+                row_count=len(dataset),
+                file_name=file_name,
+                created=result.totals.get("new", 0),
+                updated=result.totals.get("update", 0),
+            )
+        return result
 
     def import_action(self, request, **kwargs):
         response = super().import_action(request, **kwargs)

@@ -80,4 +80,4 @@ class UserAdmin(JurisdictionAdminMixin, DjangoUserAdmin):
         return form
 
 
-from . import admin_registry  # noqa: E402,F401
+from . import admin_audit, admin_registry  # noqa: E402,F401

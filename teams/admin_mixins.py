@@ -35,8 +35,21 @@ class JurisdictionAdminMixin(ScopedChoicesMixin):
     unit, child or volunteer the user cannot see.
     """
 
+    # Set on admins of sensitive records (children): each view of a detail page is audited.
+    audit_detail_views = False
+
     def get_queryset(self, request):
         return visible_to(super().get_queryset(request), request.user)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if self.audit_detail_views and request.method == "GET" and response.status_code == 200:
+            from .audit import record_event
+            from .models import AuditAction
+
+            original = response.context_data.get("original") if hasattr(response, "context_data") else None
+            record_event(AuditAction.VIEW, request=request, obj=original, model=self.model)
+        return response
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         # Out of jurisdiction and non-existent look the same: not found.

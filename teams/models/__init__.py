@@ -1,3 +1,4 @@
+from .audit import AppendOnlyError, AuditAction, AuditEvent
 from .federation import Federation, FederationKind, FederationQuerySet, JurisdictionQuerySet, Level
 from .honours import Honour, HonourKind, HonourQuerySet
 from .teams import MemberRole, Project, ProjectQuerySet, Team, TeamCategory, TeamKind, TeamMembership, TeamQuerySet
@@ -17,6 +18,9 @@ from .volunteers import (
 )
 
 __all__ = [
+    "AppendOnlyError",
+    "AuditAction",
+    "AuditEvent",
     "ALLOWED_TRANSITIONS",
     "CheckResult",
     "Federation",
