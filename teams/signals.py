@@ -6,7 +6,7 @@ These record facts; they drive no business rule.
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db.models.signals import m2m_changed, post_save, pre_save
+from django.db.models.signals import m2m_changed, post_migrate, post_save, pre_save
 from django.dispatch import receiver
 from simple_history.models import HistoricalRecords
 
@@ -97,3 +97,13 @@ def _flags_changed(sender, instance, created, raw=False, **kwargs):
         record_event(
             AuditAction.PERMISSION_CHANGED, request=_current_request(), obj=instance, change="flags", **changes
         )
+
+
+@receiver(post_migrate)
+def _keep_roles_exact(sender, app_config=None, using="default", **kwargs):
+    # After every migrate (new models bring new permissions), roles hold exactly what
+    # teams/roles.py says. Runs once per migrated app; the last run sees every permission.
+    from .roles import sync_roles
+
+    if app_config is not None and app_config.label in {"teams", "children", "pairing"}:
+        sync_roles()

@@ -8,17 +8,17 @@ import secrets
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from teams.divisions import import_divisions
 from teams.models import Federation, User
+from teams.roles import DISTRICT_STAFF, sync_roles
 
 XIAMEN_FILE = Path(settings.BASE_DIR) / "data" / "xiamen-divisions.csv"
 ACCOUNTS_FILE = Path(settings.BASE_DIR) / "demo-accounts.txt"
 DEMO_MODULES = ["teams.demo", "children.demo", "pairing.demo"]
-STAFF_GROUP = "演示:妇联工作人员"
 DISTRICT_USERNAMES = {
     "350203": "siming",
     "350205": "haicang",
@@ -86,9 +86,5 @@ class Command(BaseCommand):
         return {username: password for username, password in pairs}
 
     def staff_group(self) -> Group:
-        group, _ = Group.objects.get_or_create(name=STAFF_GROUP)
-        permissions = Permission.objects.filter(content_type__app_label__in=["teams", "children", "pairing"]).exclude(
-            codename__in=["view_full_identity", "add_user", "change_user", "delete_user"]
-        )
-        group.permissions.set(permissions)
-        return group
+        sync_roles()
+        return Group.objects.get(name=DISTRICT_STAFF)
