@@ -26,7 +26,14 @@ from .models import (
     VolunteerStatusChange,
 )
 from .resources import TeamMembershipResource, TeamResource, VolunteerResource
-from .services import approve_applicants, change_volunteer_status, record_safeguarding_check, register_volunteer
+from .services import (
+    approve_applicants,
+    change_volunteer_status,
+    create_volunteer_account,
+    record_safeguarding_check,
+    register_volunteer,
+    reset_volunteer_password,
+)
 
 FULL_IDENTITY_PERMISSION = "teams.view_full_identity"
 EXPIRY_WARNING_DAYS = 30
@@ -146,6 +153,8 @@ class VolunteerAdmin(JurisdictionAdminMixin, ScopedImportExportMixin, admin.Mode
         _status_action(VolunteerStatus.SUSPENDED, _("暂停所选爱心妈妈")),
         _status_action(VolunteerStatus.ACTIVE, _("恢复所选爱心妈妈(在岗)")),
         _status_action(VolunteerStatus.LEFT, _("将所选爱心妈妈设为已退出")),
+        "create_accounts",
+        "reset_passwords",
     ]
     list_per_page = 100
     show_full_result_count = False
@@ -241,6 +250,38 @@ class VolunteerAdmin(JurisdictionAdminMixin, ScopedImportExportMixin, admin.Mode
             gettext("已通过 %(approved)d 人的申请;%(skipped)d 人不在“申请中”状态,未作改动。") % counts,
             messages.SUCCESS if counts["approved"] else messages.WARNING,
         )
+
+    # --- sign-in accounts for the volunteers' pages ---------------------------------------
+
+    @admin.action(description=_("为所选爱心妈妈开通登录账号"), permissions=["change"])
+    def create_accounts(self, request, queryset):
+        for volunteer in queryset[:50]:
+            try:
+                user, password = create_volunteer_account(volunteer=volunteer, by=request.user)
+            except ValidationError as exc:
+                self.message_user(request, exc.messages[0], messages.WARNING)
+                continue
+            self.message_user(
+                request,
+                gettext("%(name)s:账号 %(username)s,临时密码 %(password)s(只显示这一次,请转交本人并提醒修改)")
+                % {"name": volunteer.name, "username": user.username, "password": password},
+                messages.SUCCESS,
+            )
+
+    @admin.action(description=_("重置所选爱心妈妈的登录密码"), permissions=["change"])
+    def reset_passwords(self, request, queryset):
+        for volunteer in queryset.select_related("user")[:50]:
+            try:
+                password = reset_volunteer_password(volunteer=volunteer, by=request.user)
+            except ValidationError as exc:
+                self.message_user(request, exc.messages[0], messages.WARNING)
+                continue
+            self.message_user(
+                request,
+                gettext("%(name)s:账号 %(username)s,新临时密码 %(password)s(只显示这一次)")
+                % {"name": volunteer.name, "username": volunteer.user.username, "password": password},
+                messages.SUCCESS,
+            )
 
 
 class TeamMembershipInline(ScopedChoicesMixin, admin.TabularInline):

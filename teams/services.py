@@ -130,3 +130,75 @@ def record_safeguarding_check(
             volunteer=volunteer, to=VolunteerStatus.SUSPENDED, by=by, note=_("无犯罪记录查询发现相关记录")
         )
     return check
+
+
+# --- volunteers' sign-in accounts -------------------------------------------------------------
+
+READABLE_CHARACTERS = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/l/I
+
+
+def _temporary_password(length: int = 10) -> str:
+    import secrets
+
+    while True:
+        password = "".join(secrets.choice(READABLE_CHARACTERS) for _i in range(length))
+        if any(c.isdigit() for c in password) and any(c.isalpha() for c in password):
+            return password
+
+
+def _free_username(mobile: str) -> str:
+    from .models import User
+
+    if not User.objects.filter(username=mobile).exists():
+        return mobile
+    taken = set(User.objects.filter(username__startswith=f"{mobile}-").values_list("username", flat=True))
+    n = 2
+    while f"{mobile}-{n}" in taken:
+        n += 1
+    return f"{mobile}-{n}"
+
+
+@transaction.atomic
+def create_volunteer_account(*, volunteer: Volunteer, by) -> tuple:
+    """Open a sign-in account for `volunteer` (not staff); returns (user, temporary password).
+
+    The username is her mobile number (or "mobile-2", … when that name is taken); she signs in
+    with the number either way. The temporary password is returned once, to be handed to her;
+    only its hash is stored.
+    """
+    from .models import User
+
+    locked = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
+    if locked.user_id is not None:
+        raise ValidationError(_("%(name)s已有登录账号,如忘记密码请使用“重置密码”。") % {"name": locked.name})
+    if locked.status == VolunteerStatus.LEFT:
+        raise ValidationError(_("%(name)s已退出,不能开通登录账号。") % {"name": locked.name})
+    if not locked.mobile:
+        raise ValidationError(_("%(name)s没有登记手机号码,不能开通登录账号。") % {"name": locked.name})
+    password = _temporary_password()
+    user = User.objects.create_user(username=_free_username(locked.mobile), password=password, is_staff=False)
+    user.last_name = locked.name
+    user.save(update_fields=["last_name"])
+    Volunteer.objects.filter(pk=locked.pk).update(user=user, updated_at=timezone.now())
+    volunteer.user = user
+    return user, password
+
+
+@transaction.atomic
+def reset_volunteer_password(*, volunteer: Volunteer, by) -> str:
+    """Give `volunteer`'s account a new temporary password (returned once) and lift any sign-in lockout."""
+    from axes.utils import reset as reset_lockouts
+
+    locked = Volunteer.objects.select_for_update().select_related("user").get(pk=volunteer.pk)
+    user = locked.user
+    if user is None:
+        raise ValidationError(_("%(name)s还没有登录账号,请先开通账号。") % {"name": locked.name})
+    if user.is_staff:
+        raise ValidationError(_("%(name)s的账号是工作人员账号,请在用户管理中处理。") % {"name": locked.name})
+    password = _temporary_password()
+    user.set_password(password)
+    user.is_active = True
+    user.save(update_fields=["password", "is_active"])
+    for name in {user.username, locked.mobile}:
+        reset_lockouts(username=name)
+    return password
