@@ -6,7 +6,7 @@ from import_export.admin import ImportExportMixin
 from teams.audit import record_event
 from teams.models import AuditAction
 
-from .resources import EXPORT_FORMATS, IMPORT_FORMATS
+from .resources import EXPORT_FORMATS, IMPORT_FORMATS, SheetFileError
 
 MAX_LISTED_ERRORS = 200
 
@@ -40,6 +40,14 @@ class ScopedImportExportMixin(ImportExportMixin):
         data_kwargs = super().get_import_data_kwargs(request=request, **kwargs)
         data_kwargs["rollback_on_validation_errors"] = True
         return data_kwargs
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        # A file that cannot be read as a table gets the base's Chinese explanation
+        # (encoding, merged or blank headers), not the library's generic message.
+        if isinstance(e, SheetFileError):
+            form.add_error("import_file", str(e))
+        else:
+            super().add_data_read_fail_error_to_form(form, e)
 
     def get_data_for_export(self, request, queryset, **kwargs):
         data = super().get_data_for_export(request, queryset, **kwargs)

@@ -46,6 +46,7 @@ from dataclasses import dataclass
 import tablib
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from import_export import resources, widgets
 from import_export.formats import base_formats
 from import_export.instance_loaders import BaseInstanceLoader
@@ -216,17 +217,42 @@ class TextWidget(widgets.CharWidget):
 
 
 class IDNumberWidget(widgets.CharWidget):
+    """An 18-character resident ID number with its check digit.
+
+    Each value's verdict is remembered for the length of one import (a resource deep-copies
+    its fields, so the memory is per import): the base cleans the natural key several times
+    per row (prefetch, duplicate check, instance lookup, the field itself).
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._verdicts: dict[str, tuple[bool, str]] = {}
+        self._today = None
+
     def clean(self, value, row=None, **kwargs):
         if isinstance(value, float):
             raise ValueError("身份证号被保存成了数字,末几位已丢失:请将该列设为“文本”格式后重新填写。")
-        text = normalize_id_number(_text(value))
+        key = _text(value)
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            verdict = self._judge(key)
+            self._verdicts[key] = verdict
+        ok, result = verdict
+        if not ok:
+            raise ValueError(result)
+        return result
+
+    def _judge(self, key: str) -> tuple[bool, str]:
+        text = normalize_id_number(key)
         if not text:
-            raise ValueError("身份证号不能为空。")
+            return False, "身份证号不能为空。"
+        if self._today is None:
+            self._today = timezone.localdate()
         try:
-            validate_id_number(text)
+            validate_id_number(text, today=self._today)
         except ValidationError as exc:
-            raise ValueError(exc.messages[0]) from None
-        return text
+            return False, exc.messages[0]
+        return True, text
 
 
 class MobileWidget(widgets.CharWidget):
@@ -356,9 +382,10 @@ class ChoiceWidget(widgets.Widget):
 
 
 class MultiChoiceWidget(ChoiceWidget):
-    """Several choices in one cell, separated by 、 , , ; ; or spaces; stored as a list."""
+    """Several choices in one cell, separated by 、 , , ; ; or spaces; stored as a list.
+    ("/" is not a separator: it is part of labels such as 低保/特困家庭儿童.)"""
 
-    SEPARATORS = re.compile(r"[、,,;;/\s]+")
+    SEPARATORS = re.compile(r"[、,,;;\s]+")
 
     def clean(self, value, row=None, **kwargs):
         text = _text(value)

@@ -15,7 +15,6 @@ from django.utils.translation import gettext_lazy as _
 
 from aixinmama.admin_io import ScopedImportExportMixin
 from aixinmama.identity import mask_id_number, mask_phone, normalize_id_number
-from aixinmama.resources import SheetFileError
 from teams.admin_filters import district_and_street_filters, unit_filter
 from teams.admin_mixins import JurisdictionAdminMixin, ScopedChoicesMixin
 
@@ -182,6 +181,7 @@ class ConsentInline(ScopedChoicesMixin, admin.TabularInline):
 @admin.register(Child)
 class ChildAdmin(JurisdictionAdminMixin, ScopedImportExportMixin, admin.ModelAdmin):
     form = ChildForm
+    audit_detail_views = True  # each view of a child's record is written to the audit log
     resource_classes = [ChildResource]
     list_display = [
         "name",
@@ -218,21 +218,6 @@ class ChildAdmin(JurisdictionAdminMixin, ScopedImportExportMixin, admin.ModelAdm
         (_("风险等级"), {"fields": ["risk_grade", "risk_reason", "risk_changed_on", "risk_changed_by"]}),
         (_("状态"), {"fields": ["status", "exit_reason", "exit_date", "exit_note"]}),
     ]
-
-    def get_import_data_kwargs(self, **kwargs):
-        # Workaround: aixinmama.admin_io.ScopedImportExportMixin passes `request` positionally to
-        # import-export's get_import_data_kwargs(self, **kwargs) (TypeError). Same result here.
-        kwargs.pop("form", None)
-        kwargs["rollback_on_validation_errors"] = True
-        return kwargs
-
-    def add_data_read_fail_error_to_form(self, form, e):
-        # Show the base's clear Chinese message (merged header, encoding…) instead of the
-        # library's generic English one. Belongs in aixinmama.admin_io; kept here until it is.
-        if isinstance(e, SheetFileError):
-            form.add_error("import_file", str(e))
-        else:
-            super().add_data_read_fail_error_to_form(form, e)
 
     # --- queryset and search ---
 
@@ -346,6 +331,7 @@ class ChildAdmin(JurisdictionAdminMixin, ScopedImportExportMixin, admin.ModelAdm
 
 @admin.register(Guardian)
 class GuardianAdmin(JurisdictionAdminMixin, admin.ModelAdmin):
+    audit_detail_views = True
     form = GuardianForm
     list_display = ["name", "relation", "phone_display", "lives_with_child", "child"]
     list_select_related = ["child"]

@@ -20,8 +20,6 @@ and needs as Chinese labels separated by 、, and up to two guardians in columns
   masked export is for reading: it cannot be re-imported (the ID number is the key).
 """
 
-import re
-
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from import_export.fields import Field
@@ -60,40 +58,6 @@ def guardian_attr(slot, part):
     return f"guardian{slot}_{part}"
 
 
-class LabelListWidget(MultiChoiceWidget):
-    """Several choices in a cell; "/" is part of a label here (低保/特困家庭儿童), not a separator."""
-
-    SEPARATORS = re.compile(r"[、,,;;\s]+")
-
-
-class RowIDNumberWidget(IDNumberWidget):
-    """The ID-number widget, remembering each value's verdict for the length of one import.
-
-    The base cleans the natural key several times per row (prefetch, duplicate check, instance
-    lookup, the field itself); the check-digit validation then runs once. Each resource
-    instance deep-copies its fields, so the memory lasts one import.
-    """
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._verdicts = {}
-
-    def clean(self, value, row=None, **kwargs):
-        if not isinstance(value, str):
-            return super().clean(value, row, **kwargs)
-        verdict = self._verdicts.get(value)
-        if verdict is None:
-            try:
-                verdict = (True, super().clean(value, row, **kwargs))
-            except ValueError as exc:
-                verdict = (False, str(exc))
-            self._verdicts[value] = verdict
-        ok, result = verdict
-        if not ok:
-            raise ValueError(result)
-        return result
-
-
 class OptionalField(Field):
     """A column that may be absent from the sheet (its value is then left as it is)."""
 
@@ -124,7 +88,7 @@ UPDATE_FIELDS = [
 class ChildResource(BaseModelResource):
     name = Field(attribute="name", column_name="姓名", widget=TextWidget())
     sex = OptionalField(attribute="sex", column_name="性别", widget=ChoiceWidget(Sex.choices, required=False))
-    id_number = Field(attribute="id_number", column_name="身份证号码", widget=RowIDNumberWidget())
+    id_number = Field(attribute="id_number", column_name="身份证号码", widget=IDNumberWidget())
     birth_date = OptionalField(attribute="birth_date", column_name="出生日期", widget=DateWidget())
     village = Field(attribute="village", column_name="所在村(居)代码", widget=UnitWidget())
     village_name = OptionalField(column_name="所在村(居)名称", readonly=True)
@@ -134,10 +98,10 @@ class ChildResource(BaseModelResource):
     category_codes = OptionalField(
         attribute="category_codes",
         column_name="困境类别",
-        widget=LabelListWidget(CategoryCode.choices, required=False),
+        widget=MultiChoiceWidget(CategoryCode.choices, required=False),
     )
     need_codes = OptionalField(
-        attribute="need_codes", column_name="帮扶需求", widget=LabelListWidget(NeedCode.choices, required=False)
+        attribute="need_codes", column_name="帮扶需求", widget=MultiChoiceWidget(NeedCode.choices, required=False)
     )
     risk_grade = OptionalField(
         attribute="risk_grade",

@@ -379,3 +379,18 @@ def test_changelist_runs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(17):
         response = client.get(CHANGELIST, {"consent": "missing", "risk_grade__exact": "green"})
     assert len(response.context["cl"].result_list) == min(count // 2, 50)
+
+
+def test_viewing_a_child_writes_one_audit_event(client, siming_children_staff, siming_child):
+    from teams.models import AuditAction, AuditEvent
+
+    client.force_login(siming_children_staff)
+    response = client.get(reverse("admin:children_child_change", args=[siming_child.pk]))
+    assert response.status_code == 200
+    (event,) = AuditEvent.objects.filter(action=AuditAction.VIEW)
+    assert (event.actor, event.model_label, event.object_id) == (
+        siming_children_staff,
+        "children.Child",
+        str(siming_child.pk),
+    )
+    assert siming_child.id_number not in event.object_repr

@@ -95,13 +95,13 @@ def test_import_writes_one_event_with_file_name_and_rows(client, siming_user, ro
 @pytest.mark.django_db
 def test_role_and_permission_changes_write_one_event_each(siming):
     user = make_staff(siming, "li")
-    role = Group.objects.create(name="区妇联工作人员")
+    role = Group.objects.create(name="测试角色")
     AuditEvent.objects.count()
     user.groups.add(role)
     (event,) = events(AuditAction.ROLE_CHANGED)
     assert (event.object_id, event.details["roles"], event.details["change"]) == (
         str(user.pk),
-        ["区妇联工作人员"],
+        ["测试角色"],
         "post_add",
     )
 
