@@ -11,6 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aixinmama.history import record_bulk_history
+
 from .models import (
     ALLOWED_TRANSITIONS,
     CheckResult,
@@ -56,6 +58,7 @@ def change_volunteer_status(*, volunteer: Volunteer, to: str, by=None, note: str
     )
     change.full_clean()
     Volunteer.objects.filter(pk=volunteer.pk).update(status=to, updated_at=timezone.now())
+    record_bulk_history(Volunteer, [volunteer.pk], by=by, reason=f"状态:{to}")
     change.save()
     volunteer.status = to
     return change
@@ -76,6 +79,7 @@ def approve_applicants(queryset, *, by=None, note: str = "") -> dict[str, int]:
     )
     now = timezone.now()
     Volunteer.objects.filter(pk__in=applicants).update(status=VolunteerStatus.ACTIVE, updated_at=now)
+    record_bulk_history(Volunteer, applicants, by=by, reason="批量通过申请")
     VolunteerStatusChange.objects.bulk_create(
         [
             VolunteerStatusChange(
@@ -180,6 +184,7 @@ def create_volunteer_account(*, volunteer: Volunteer, by) -> tuple:
     user.last_name = locked.name
     user.save(update_fields=["last_name"])
     Volunteer.objects.filter(pk=locked.pk).update(user=user, updated_at=timezone.now())
+    record_bulk_history(Volunteer, [locked.pk], by=by, reason="创建登录账号")
     volunteer.user = user
     return user, password
 
@@ -189,8 +194,10 @@ def reset_volunteer_password(*, volunteer: Volunteer, by) -> str:
     """Give `volunteer`'s account a new temporary password (returned once) and lift any sign-in lockout."""
     from axes.utils import reset as reset_lockouts
 
-    locked = Volunteer.objects.select_for_update().select_related("user").get(pk=volunteer.pk)
-    user = locked.user
+    from .models import User
+
+    locked = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
+    user = User.objects.filter(pk=locked.user_id).first() if locked.user_id else None
     if user is None:
         raise ValidationError(_("%(name)s还没有登录账号,请先开通账号。") % {"name": locked.name})
     if user.is_staff:
