@@ -35,6 +35,7 @@ from .models import (
     PairingStatus,
     ReviewStatus,
 )
+from .services import refresh_last_activity
 
 SEED = 20240901
 ZAOSHUI = "350212109213"  # 造水村 (同安区)
@@ -203,6 +204,7 @@ def _logs(pairings, cadence, today, counts):
         [Through(activitylog_id=log.pk, pairing_id=p.pk) for log, p in zip(logs, links, strict=True)], batch_size=2000
     )
     counts["logs"] = len(logs)
+    refresh_last_activity(p.pk for p in pairings)
 
 
 def _donations(city, today, counts):

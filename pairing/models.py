@@ -102,6 +102,11 @@ class Pairing(models.Model):
         editable=False,
     )
     created_at = models.DateTimeField(_("建立时间"), auto_now_add=True)
+    # Derived: the date of the latest submitted or approved activity log of this pairing (NULL if
+    # none). Kept by pairing.services.refresh_last_activity, in the same transaction as every
+    # write to activity logs, so overdue and coverage read a column instead of computing
+    # MAX(date) over a million logs (see selectors.computed_last_activity for the definition).
+    last_activity_on = models.DateField(_("最近帮扶日期"), null=True, blank=True, editable=False)
 
     objects = PairingQuerySet.as_manager()
 

@@ -42,8 +42,9 @@ from .models import (
 # --- last contact, due date, overdue ------------------------------------------------------
 
 
-def last_contact_subquery():
-    """The latest date of a submitted or approved activity log of the outer pairing (or NULL)."""
+def computed_last_activity():
+    """The definition of `Pairing.last_activity_on`: the latest date of a submitted or approved
+    activity log of the outer pairing (or NULL), as a correlated MAX subquery."""
     return Subquery(
         ActivityLog.objects.filter(pairings=OuterRef("pk"), status__in=CONTACT_STATUSES)
         .values("pairings")
@@ -54,11 +55,8 @@ def last_contact_subquery():
 
 
 def with_last_contact(queryset):
-    """Annotate `last_activity_on` (latest counting log, or NULL) and `last_contact_on`
-    (that, or the start date when there is none)."""
-    return queryset.annotate(last_activity_on=last_contact_subquery()).annotate(
-        last_contact_on=Coalesce("last_activity_on", "start_date", output_field=DateField())
-    )
+    """Annotate `last_contact_on`: the last activity (`last_activity_on`), or the start date when there is none."""
+    return queryset.annotate(last_contact_on=Coalesce("last_activity_on", "start_date", output_field=DateField()))
 
 
 def overdue_condition(days_by_grade: dict[str, int], today: datetime.date) -> Q:

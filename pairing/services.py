@@ -37,6 +37,7 @@ __all__ = [
     "is_city_level",
     "pair_village_with_community_team",
     "record_activity",
+    "refresh_last_activity",
     "record_donation",
     "return_activity",
     "set_cadence",
@@ -280,6 +281,15 @@ def pair_village_with_community_team(
 # --- activity logs ----------------------------------------------------------------------
 
 
+def refresh_last_activity(pairing_ids) -> None:
+    """Recompute `Pairing.last_activity_on` for the given pairings (one UPDATE with a MAX subquery)."""
+    from .selectors import computed_last_activity
+
+    ids = list(pairing_ids)
+    if ids:
+        Pairing.objects.filter(pk__in=ids).update(last_activity_on=computed_last_activity())
+
+
 def _pairings_served(*, volunteer, team, pairings, children) -> list[Pairing]:
     """The pairings a log may cover: the doer's own, or (for a volunteer) her current teams'."""
     partner_q = Q(volunteer=volunteer) if volunteer is not None else Q(team=team)
@@ -389,6 +399,7 @@ def record_activity(
     _check_activity(activity, served)
     activity.save()
     activity.pairings.set(served)
+    refresh_last_activity(p.pk for p in served)
     return activity
 
 
@@ -403,6 +414,7 @@ def update_activity(*, activity: ActivityLog, by, pairings=None, children=(), **
         raise ValidationError(_("“%(s)s”的帮扶记录不能修改。") % {"s": activity.get_status_display()})
     for name, value in fields.items():
         setattr(activity, name, value)
+    before = list(activity.pairings.values_list("pk", flat=True))
     if pairings is None:
         pairings = list(activity.pairings.all())
     served = _pairings_served(volunteer=activity.volunteer, team=activity.team, pairings=pairings, children=children)
@@ -411,6 +423,7 @@ def update_activity(*, activity: ActivityLog, by, pairings=None, children=(), **
         activity.status = ReviewStatus.SUBMITTED
     activity.save()
     activity.pairings.set(served)
+    refresh_last_activity({*before, *(p.pk for p in served)})
     return activity
 
 
@@ -422,6 +435,7 @@ def withdraw_activity(*, activity: ActivityLog, by) -> ActivityLog:
     ).update(status=ReviewStatus.WITHDRAWN, updated_at=timezone.now())
     if not updated:
         raise ValidationError(_("只有待审核或已退回的帮扶记录可以撤回。"))
+    refresh_last_activity(activity.pairings.values_list("pk", flat=True))
     activity.status = ReviewStatus.WITHDRAWN
     return activity
 
@@ -461,6 +475,7 @@ def return_activity(*, activity: ActivityLog, by, comment: str) -> ActivityLog:
     )
     if not updated:
         raise ValidationError(_("只有待审核的帮扶记录可以退回。"))
+    refresh_last_activity(activity.pairings.values_list("pk", flat=True))
     activity.refresh_from_db()
     return activity
 

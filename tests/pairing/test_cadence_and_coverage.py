@@ -211,3 +211,25 @@ def test_coverage_query_count_does_not_grow(places, xiamen, siming, city_admin, 
             totals[unit.pk] = coverage(unit, today=T).total
     assert totals[xiamen.pk].children == count
     assert totals[siming.pk].paired == Pairing.objects.count() > 0
+
+
+def test_stored_last_activity_matches_its_definition(world, city_admin):
+    from pairing.models import ActivityLog
+    from pairing.selectors import computed_last_activity
+    from pairing.services import update_activity, withdraw_activity
+
+    def check():
+        rows = Pairing.objects.annotate(computed=computed_last_activity()).values_list("last_activity_on", "computed")
+        assert all(stored == computed for stored, computed in rows)
+
+    check()
+    assert Pairing.objects.get(pk=world["p1"].pk).last_activity_on == days_ago(20)
+    log = ActivityLog.objects.get(pairings=world["p1"])
+    update_activity(activity=log, by=city_admin, date=days_ago(2))  # a later date moves the last contact
+    assert Pairing.objects.get(pk=world["p1"].pk).last_activity_on == days_ago(2)
+    update_activity(activity=log, by=city_admin, pairings=[world["p6"]])  # moved to another pairing
+    assert Pairing.objects.get(pk=world["p1"].pk).last_activity_on is None
+    check()
+    withdraw_activity(activity=log, by=city_admin)
+    assert Pairing.objects.get(pk=world["p6"].pk).last_activity_on is None
+    check()
