@@ -748,3 +748,36 @@ class DonationAllocationAdmin(JurisdictionAdminMixin, ServiceAdminMixin, admin.M
     @admin.display(description=_("分配对象"))
     def recipient_display(self, allocation):
         return allocation.recipient
+
+
+# --- on the children changelist ------------------------------------------------------------
+
+
+@admin.action(description=_("将所选儿童所在村(居)的未结对儿童与社区队伍结对"))
+def pair_villages_with_community_teams(modeladmin, request, queryset):
+    """For each village of the selected (visible) children, pair its unpaired children with its community team."""
+    if not request.user.has_perm("pairing.add_pairing"):
+        modeladmin.message_user(request, gettext("您没有建立结对的权限。"), messages.ERROR)
+        return
+    village_ids = set(queryset.values_list("village_id", flat=True))
+    for village in Federation.objects.filter(pk__in=village_ids).order_by("path"):
+        try:
+            result = pair_village_with_community_team(village=village, by=request.user)
+        except ValidationError as exc:
+            modeladmin.message_user(request, " ".join(exc.messages), messages.WARNING)
+            continue
+        text = gettext("%(village)s:%(n)d 名未结对儿童已与%(team)s结对。") % {
+            "village": village,
+            "n": result["created"],
+            "team": result["team"],
+        }
+        if result["over_capacity"]:
+            text += gettext("另有 %(n)d 名因队伍名额已满未结对。") % {"n": result["over_capacity"]}
+        modeladmin.message_user(request, text, messages.SUCCESS)
+
+
+# The child admin belongs to the children app; the pairing action is added to it from here
+# (apps load in INSTALLED_APPS order, children before pairing), so children/admin.py is unchanged.
+if admin.site.is_registered(Child):
+    _child_admin = admin.site.get_model_admin(Child)
+    _child_admin.actions = [*(_child_admin.actions or []), pair_villages_with_community_teams]

@@ -362,3 +362,23 @@ def test_allocation_over_the_donation_is_a_form_error(client, siming_pairing_sta
     # A Haicang donation cannot be chosen by Siming staff.
     response = client.post(url, {**data, "donation": donations["gifts"].pk, "amount": "", "quantity": 1})
     assert response.status_code == 200 and DonationAllocation.objects.count() == 1
+
+
+def test_child_changelist_bulk_pairing_action_is_scoped(client, siming_pairing_staff, places, community_team):
+    kids = [ChildFactory(village=places["a1"]) for _ in range(2)]
+    haicang_team = TeamFactory(federation=places["h1"], kind=TeamKind.COMMUNITY, category="", capacity=5)
+    haicang_kid = ChildFactory(village=places["h1"])
+    response = login(client, siming_pairing_staff).post(
+        reverse("admin:children_child_changelist"),
+        {"action": "pair_villages_with_community_teams", "_selected_action": [kids[0].pk, haicang_kid.pk]},
+    )
+    assert response.status_code == 302
+    assert set(Pairing.objects.filter(team=community_team).values_list("child_id", flat=True)) == {k.pk for k in kids}
+    assert not Pairing.objects.filter(team=haicang_team).exists()
+
+
+def test_child_page_links_to_suggestions(client, siming_pairing_staff, places, staff_factory):
+    child = ChildFactory(village=places["a1"])
+    user = staff_factory(places["a1"], "a1-staff", permissions=["children.view_child", "pairing.view_pairing"])
+    response = login(client, user).get(reverse("admin:children_child_change", args=[child.pk]))
+    assert reverse("admin:pairing_suggest", args=[child.pk]) in response.content.decode()
