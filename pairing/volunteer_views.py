@@ -18,6 +18,8 @@ from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from teams.models import VolunteerStatus
+
 from .models import ReviewStatus
 from .services import update_activity, withdraw_activity
 from .volunteer_forms import ActivityForm, VolunteerSignInForm
@@ -65,6 +67,8 @@ def volunteer_required(view):
             if request.user.is_staff:
                 return redirect(ADMIN_HOME)
             return render(request, "volunteer/no_profile.html", status=403)
+        if volunteer.status == VolunteerStatus.LEFT:
+            return render(request, "volunteer/no_profile.html", {"left": True}, status=403)
         request.volunteer = volunteer
         return view(request, *args, **kwargs)
 

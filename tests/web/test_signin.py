@@ -103,3 +103,17 @@ def test_five_failures_lock_the_account_out(client, world):
         sign_in(client, "13800000001", "wrong")
     response = sign_in(client, "13800000001", PASSWORD)
     assert response.status_code == 429
+
+
+@pytest.mark.django_db
+def test_a_volunteer_who_left_can_no_longer_log(alice_client, world):
+    from pairing.models import ActivityLog
+    from teams.models import VolunteerStatus
+    from teams.services import change_volunteer_status
+
+    change_volunteer_status(volunteer=world.alice, to=VolunteerStatus.LEFT, by=world.staff)
+    response = alice_client.get("/")
+    assert response.status_code == 403
+    assert "您已退出爱心妈妈队伍" in response.content.decode()
+    assert alice_client.post("/log/", {"target": "children"}).status_code == 403
+    assert not ActivityLog.objects.exists()
