@@ -51,6 +51,7 @@ from import_export import resources, widgets
 from import_export.formats import base_formats
 from import_export.instance_loaders import BaseInstanceLoader
 
+from aixinmama.history import record_bulk_history
 from aixinmama.identity import normalize_id_number, normalize_mobile, validate_id_number, validate_mobile
 
 # ----------------------------------------------------------------------------------------
@@ -639,6 +640,19 @@ class BaseModelResource(resources.ModelResource):
         if self._has_invalid_rows:
             return  # the import will be rolled back: keep validating, stop writing
         super().save_instance(instance, is_create, row, **kwargs)
+
+    def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        created = list(self.create_instances)
+        super().bulk_create(using_transactions, dry_run, raise_errors, batch_size=batch_size, result=result)
+        if created and created[0].pk is not None:
+            # Bulk inserts send no model signals: write the change history here.
+            record_bulk_history(self._meta.model, created, by=self.user, reason="表格导入", update=False)
+
+    def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        updated = list(self.update_instances)
+        super().bulk_update(using_transactions, dry_run, raise_errors, batch_size=batch_size, result=result)
+        if updated:
+            record_bulk_history(self._meta.model, updated, by=self.user, reason="表格导入")
 
     def sheet_row(self, row_number: int | None) -> int:
         if row_number is None:

@@ -11,6 +11,7 @@ import datetime
 import random
 from dataclasses import dataclass, field
 
+from aixinmama.history import record_bulk_history
 from aixinmama.identity import make_id_number
 from teams.models import Federation, FederationKind, Level
 
@@ -185,6 +186,7 @@ def load(*, out=print):
     new = [s for s in specs if s.child.id_number not in existing]
     if new:
         Child.objects.bulk_create([s.child for s in new], batch_size=1000)
+        record_bulk_history(Child, [s.child for s in new], reason="演示数据", update=False)
         pks = dict(Child.objects.filter(id_number__in=[s.child.id_number for s in new]).values_list("id_number", "pk"))
         for s in new:
             s.child.pk = pks[s.child.id_number]

@@ -20,6 +20,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from aixinmama.identity import (
     check_id_agrees,
@@ -243,6 +244,8 @@ class Child(models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     objects = ChildQuerySet.as_manager()
+    # What changed, when and by whom (django-simple-history); bulk paths use aixinmama.history.
+    history = HistoricalRecords(verbose_name=_("儿童信息变更记录"), excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = _("困境儿童")

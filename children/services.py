@@ -7,6 +7,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aixinmama.history import record_bulk_history
+
 from .models import AGE_OUT, Child, ChildStatus, ExitReason, RiskGrade, birthday_at
 from .selectors import find_possible_duplicates
 
@@ -44,6 +46,7 @@ def age_out_children(*, today: datetime.date | None = None) -> AgedOut:
         child.updated_at = timezone.now()
         changed.append((child.pk, child.name, child.exit_date))
     Child.objects.bulk_update(due, ["status", "exit_reason", "exit_date", "updated_at"], batch_size=500)
+    record_bulk_history(Child, [child.pk for child in due], reason="年满18周岁退出")  # re-read: `due` is deferred
     return changed
 
 

@@ -15,6 +15,7 @@ import random
 from django.db import transaction
 from django.utils import timezone
 
+from aixinmama.history import record_bulk_history
 from aixinmama.identity import make_id_number
 
 from .models import (
@@ -306,7 +307,8 @@ def _write_volunteers(specs: list[dict], counts: dict) -> dict[str, int]:
     )
     new = [s for s in specs if s["id_number"] not in existing]
     fields = ["name", "sex", "id_number", "birth_date", "mobile", "federation", "employer", "capacity", "status"]
-    Volunteer.objects.bulk_create([Volunteer(**{f: s[f] for f in fields}) for s in new], batch_size=1000)
+    created = Volunteer.objects.bulk_create([Volunteer(**{f: s[f] for f in fields}) for s in new], batch_size=1000)
+    record_bulk_history(Volunteer, created, reason="演示数据", update=False)
     pk_of = dict(Volunteer.objects.filter(id_number__in=[s["id_number"] for s in specs]).values_list("id_number", "pk"))
     tag_pk = dict(SourceTag.objects.values_list("code", "pk"))
     skill_pk = dict(SkillArea.objects.values_list("code", "pk"))

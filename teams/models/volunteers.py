@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from aixinmama.identity import (
     check_id_agrees,
@@ -202,6 +203,8 @@ class Volunteer(models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     objects = VolunteerQuerySet.as_manager()
+    # What changed, when and by whom (django-simple-history); bulk paths use aixinmama.history.
+    history = HistoricalRecords(verbose_name=_("爱心妈妈变更记录"), excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = _("爱心妈妈")

@@ -6,6 +6,7 @@ import io
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.db import DatabaseError, connection, transaction
+from django.db.models import Max
 from django.urls import reverse
 
 from teams.admin_audit import AuditEventResource
@@ -19,8 +20,17 @@ from .test_volunteers_import_export import HEADERS, rows, siming_user, xlsx_byte
 PASSWORD = "a-good-long-password-1"
 
 
+# Migrations (the role sync) leave audit events in the test database: look only at new ones.
+_BASELINE = {"pk": 0}
+
+
+@pytest.fixture(autouse=True)
+def _only_new_events(db):
+    _BASELINE["pk"] = AuditEvent.objects.aggregate(last=Max("pk"))["last"] or 0
+
+
 def events(action):
-    return list(AuditEvent.objects.filter(action=action))
+    return list(AuditEvent.objects.filter(action=action, pk__gt=_BASELINE["pk"]))
 
 
 @pytest.fixture
@@ -113,7 +123,7 @@ def test_role_and_permission_changes_write_one_event_each(siming):
 
     user.is_superuser = True
     user.save()
-    latest = AuditEvent.objects.filter(action=AuditAction.PERMISSION_CHANGED).first()
+    latest = events(AuditAction.PERMISSION_CHANGED)[0]
     assert latest.details["is_superuser"] == [False, True]
 
 

@@ -168,7 +168,7 @@ def test_approve_applicants_in_bulk(db, siming, city_admin, django_assert_max_nu
     applicants = VolunteerFactory.create_batch(5, federation=siming, status="applied")
     others = [VolunteerFactory(federation=siming, status=s) for s in ("active", "suspended", "left")]
     qs = Volunteer.objects.filter(pk__in=[v.pk for v in applicants + others])
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(8):  # incl. re-reading the rows and one bulk insert of their history
         counts = approve_applicants(qs, by=city_admin)
     assert counts == {"approved": 5, "skipped": 3}
     assert set(Volunteer.objects.filter(pk__in=[v.pk for v in applicants]).values_list("status", flat=True)) == {
