@@ -69,6 +69,9 @@ def volunteer_required(view):
             return render(request, "volunteer/no_profile.html", status=403)
         if volunteer.status == VolunteerStatus.LEFT:
             return render(request, "volunteer/no_profile.html", {"left": True}, status=403)
+        if volunteer.status == VolunteerStatus.SUSPENDED:
+            # A suspended volunteer (e.g. a safeguarding concern) sees no child and logs nothing.
+            return render(request, "volunteer/no_profile.html", {"suspended": True}, status=403)
         request.volunteer = volunteer
         return view(request, *args, **kwargs)
 

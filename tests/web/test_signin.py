@@ -117,3 +117,17 @@ def test_a_volunteer_who_left_can_no_longer_log(alice_client, world):
     assert "您已退出爱心妈妈队伍" in response.content.decode()
     assert alice_client.post("/log/", {"target": "children"}).status_code == 403
     assert not ActivityLog.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_suspended_volunteer_sees_no_child_and_cannot_log(alice_client, world):
+    from pairing.models import ActivityLog
+    from teams.models import VolunteerStatus
+    from teams.services import change_volunteer_status
+
+    change_volunteer_status(volunteer=world.alice, to=VolunteerStatus.SUSPENDED, by=world.staff)
+    response = alice_client.get("/")
+    assert response.status_code == 403
+    assert "资格已暂停" in response.content.decode()
+    assert alice_client.post("/log/", {"target": "children"}).status_code == 403
+    assert not ActivityLog.objects.exists()
