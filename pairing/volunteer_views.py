@@ -115,6 +115,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 
 def page_not_found(request, exception=None):
+    # Staff in the admin get the admin's look; everyone else the volunteers' pages.
+    if request.path.startswith(reverse("admin:index")):
+        return render(request, "admin/404.html", {"site_title": "爱心妈妈"}, status=404)
     return render(request, "volunteer/404.html", status=404)
 
 

@@ -97,3 +97,12 @@ def test_pages_show_no_identity_numbers(alice_client, world):
         for child in (world.alice_red, world.alice_green, world.team_child):
             assert child.id_number not in html, url
         assert world.alice.id_number not in html
+
+
+@pytest.mark.django_db
+def test_admin_not_found_keeps_the_admin_look(client, world):
+    client.force_login(world.staff)
+    response = client.get("/admin/children/child/999999/change/")
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "不在您的管辖范围内" in page and "管理首页" in page
