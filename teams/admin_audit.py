@@ -49,6 +49,13 @@ class AuditEventAdmin(ExportMixin, admin.ModelAdmin):
     def get_export_formats(self):
         return list(self.export_formats)
 
+    def has_view_permission(self, request, obj=None):
+        # Only the view permission counts (Django would also accept "change").
+        return request.user.has_perm("teams.view_auditevent")
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
     def has_add_permission(self, request):
         return False
 
