@@ -106,3 +106,27 @@ def test_admin_not_found_keeps_the_admin_look(client, world):
     assert response.status_code == 404
     page = response.content.decode()
     assert "不在您的管辖范围内" in page and "管理首页" in page
+
+
+@pytest.mark.django_db
+def test_every_volunteer_url_pattern_taking_a_record_refuses_another_volunteers(alice_client, world):
+    """Generated from pairing/urls.py: a new page that takes a record id is covered at once."""
+    import re
+
+    from pairing import urls
+
+    bobs_log = world.log(world.bob, child=world.bob_child)
+    ids = {"child_id": world.bob_child.pk, "log_id": bobs_log.pk}
+    checked = []
+    for pattern in urls.urlpatterns:
+        params = re.findall(r"<(?:\w+:)?(\w+)>", str(pattern.pattern))
+        if not params:
+            continue
+        assert set(params) <= set(ids), f"add an id of another volunteer's record for {params}"
+        url = "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(ids[m.group(1)]), str(pattern.pattern))
+        assert alice_client.get(url).status_code in (404, 405), url
+        assert alice_client.post(url, {}).status_code == 404, url
+        checked.append(pattern.name)
+    assert len(checked) >= 3
+    bobs_log.refresh_from_db()
+    assert bobs_log.status == ReviewStatus.SUBMITTED
