@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from aixinmama.history import record_bulk_history
 from children.models import Child
 from teams.models import Federation, FederationKind, Level, Team, TeamKind, Volunteer
 
@@ -131,6 +132,7 @@ def _pairings_and_logs(city, today, counts):
     for p in new:
         p.start_date = min(p.start_date, today)
     Pairing.objects.bulk_create(new, batch_size=1000)
+    record_bulk_history(Pairing, [p.pk for p in new], reason="演示数据", update=False)
     counts["pairings"] = len(new)
     _logs(new, cadence, today, counts)
 

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from children.models import RiskGrade
 from teams.models import JurisdictionQuerySet
@@ -109,6 +110,9 @@ class Pairing(models.Model):
     last_activity_on = models.DateField(_("最近帮扶日期"), null=True, blank=True, editable=False)
 
     objects = PairingQuerySet.as_manager()
+    # Who created, changed and ended it (django-simple-history); the derived last-activity
+    # date is left out, and bulk paths write their history through aixinmama.history.
+    history = HistoricalRecords(verbose_name=_("结对变更记录"), excluded_fields=["last_activity_on"])
 
     class Meta:
         verbose_name = _("结对")

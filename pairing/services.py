@@ -14,8 +14,10 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aixinmama.history import record_bulk_history
 from children.models import Child, ChildStatus, RiskGrade
-from teams.models import Federation, Level, Team, TeamKind, TeamMembership, Volunteer
+from teams.audit import record_event, record_events_bulk
+from teams.models import AuditAction, Federation, Level, Team, TeamKind, TeamMembership, Volunteer
 
 from .models import (
     ActivityLog,
@@ -180,6 +182,7 @@ def create_pairing(
     pairing.full_clean(validate_constraints=False)
     try:
         with transaction.atomic():
+            pairing._history_user = pairing.created_by
             pairing.save()
     except IntegrityError as exc:
         raise ValidationError(
@@ -188,6 +191,7 @@ def create_pairing(
                 % {"partner": partner}
             }
         ) from exc
+    record_event(AuditAction.PAIRING_CREATED, user=pairing.created_by, obj=pairing, reason=reason or "")
     return pairing
 
 
@@ -212,7 +216,9 @@ def end_pairing(*, pairing: Pairing, reason: str, by, end_date: datetime.date | 
     locked.end_reason = reason
     locked.end_note = (note or "").strip()
     locked.ended_by = by if getattr(by, "pk", None) else None
+    locked._history_user = locked.ended_by
     locked.save(update_fields=["status", "end_date", "end_reason", "end_note", "ended_by"])
+    record_event(AuditAction.PAIRING_ENDED, user=locked.ended_by, obj=locked, end_reason=reason)
     pairing.__dict__.update({f: getattr(locked, f) for f in ["status", "end_date", "end_reason", "end_note"]})
     pairing.ended_by_id = locked.ended_by_id
     return locked
@@ -270,11 +276,22 @@ def pair_village_with_community_team(
     creator = by if getattr(by, "pk", None) else None
     try:
         with transaction.atomic():
-            Pairing.objects.bulk_create(
+            created = Pairing.objects.bulk_create(
                 [Pairing(child_id=pk, team=team, start_date=start, created_by=creator) for pk in chosen]
             )
     except IntegrityError as exc:
         raise ValidationError(_("有儿童刚刚已与该队伍结对(可能有其他工作人员同时操作),请刷新后重试。")) from exc
+    # Bulk inserts send no signals: history and audit are written here, in bulk too.
+    record_bulk_history(Pairing, [p.pk for p in created], by=creator, reason="批量结对", update=False)
+    names = dict(Child.objects.filter(pk__in=chosen).values_list("pk", "name"))
+    record_events_bulk(
+        AuditAction.PAIRING_CREATED,
+        user=creator,
+        objs=created,
+        reprs={p.pk: f"{names[p.child_id]} · {team}" for p in created},
+        bulk="village",
+        village=village.name,
+    )
     return {"team": team, "created": len(chosen), "over_capacity": len(children) - len(chosen)}
 
 

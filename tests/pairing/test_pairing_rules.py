@@ -282,3 +282,28 @@ def test_two_concurrent_pairings_cannot_exceed_capacity(places, siming_staff):
         t.join(timeout=30)
     assert results.count("ok") == 1 and any("上限" in r for r in results), results
     assert Pairing.objects.active().filter(volunteer=volunteer).count() == 1
+
+
+# --- audit and change history ------------------------------------------------------------
+
+
+def test_creating_and_ending_a_pairing_writes_history_and_one_audit_event_each(places, siming_staff):
+    from teams.models import AuditAction, AuditEvent
+
+    baseline = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    pairing = create_pairing(
+        child=ChildFactory(village=places["a1"]), volunteer=eligible_volunteer(places["a1"]), by=siming_staff
+    )
+    end_pairing(pairing=pairing, reason=EndReason.FAMILY_REQUEST, by=siming_staff)
+    created, ended = AuditEvent.objects.filter(pk__gt=baseline).order_by("pk")
+    assert (created.action, created.actor, created.object_id) == (
+        AuditAction.PAIRING_CREATED,
+        siming_staff,
+        str(pairing.pk),
+    )
+    assert (ended.action, ended.details["end_reason"]) == (AuditAction.PAIRING_ENDED, EndReason.FAMILY_REQUEST)
+    history = list(pairing.history.order_by("history_id"))
+    assert [(h.history_type, h.status, h.history_user) for h in history] == [
+        ("+", "active", siming_staff),
+        ("~", "ended", siming_staff),
+    ]

@@ -56,6 +56,14 @@ def test_bulk_pairing_pairs_only_unpaired_children_up_to_capacity(places, commun
     assert set(Pairing.objects.filter(team=community_team).values_list("child_id", flat=True)) == {k.pk for k in kids}
     again = pair_village_with_community_team(village=places["a1"], by=city_admin)
     assert again["created"] == 0
+    # The bulk insert still leaves a change-history row and an audit event per pairing.
+    from teams.models import AuditAction, AuditEvent
+
+    for kid in kids:
+        pairing = Pairing.objects.get(child=kid, team=community_team)
+        assert [(h.history_type, h.history_user) for h in pairing.history.all()] == [("+", city_admin)]
+        event = AuditEvent.objects.get(action=AuditAction.PAIRING_CREATED, object_id=str(pairing.pk))
+        assert event.actor == city_admin and kid.name in event.object_repr
 
 
 def test_bulk_pairing_needs_a_community_team(places, city_admin):
