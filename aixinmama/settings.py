@@ -32,7 +32,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "aixinmama.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -187,8 +187,10 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Two-factor sign-in (TOTP): required for city administrators, optional for other staff.
+# Two-step sign-in (TOTP): required for city administrators (on by default in production),
+# optional for other staff; see aixinmama/admin_site.py.
 OTP_TOTP_ISSUER = "爱心妈妈"
+TWO_FACTOR_FOR_CITY_ADMINS = env.bool("TWO_FACTOR_FOR_CITY_ADMINS", default=not DEBUG)
 
 # Imports of tens of thousands of rows post large files.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
