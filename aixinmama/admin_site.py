@@ -28,12 +28,33 @@ def is_city_admin(user) -> bool:
     return bool(user.is_superuser or user.groups.filter(name=CITY_ADMIN).exists())
 
 
+SESSION_NOT_NEEDED = "_two_step_not_needed"
+
+
 def needs_second_step(request) -> bool:
-    """Signed-in staff who must still confirm this session with a code."""
+    """Signed-in staff who must still confirm this session with a code.
+
+    The answer "not needed" is remembered in the session, so pages do not pay a query for it
+    on every request (a staff member who turns it on is verified in the same step)."""
     user = request.user
     if not (user.is_authenticated and user.is_staff) or user.is_verified():
         return False
+    if request.session.get(SESSION_NOT_NEEDED) == user.pk:
+        return False
+    needed = second_step_required(user)
+    if not needed:
+        request.session[SESSION_NOT_NEEDED] = user.pk
+    return needed
+
+
+def second_step_required(user) -> bool:
     return user_has_device(user) or (settings.TWO_FACTOR_FOR_CITY_ADMINS and is_city_admin(user))
+
+
+def remember_at_sign_in(sender, request, user, **kwargs):
+    """Decide at sign-in, once, whether this session needs a code (pages then read the session)."""
+    if request is not None and hasattr(request, "session") and user.is_staff and not second_step_required(user):
+        request.session[SESSION_NOT_NEEDED] = user.pk
 
 
 class TokenForm(forms.Form):

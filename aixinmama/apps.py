@@ -5,3 +5,11 @@ class AdminConfig(DjangoAdminConfig):
     """Django's admin, with our site class (two-step sign-in for city administrators)."""
 
     default_site = "aixinmama.admin_site.AixinmamaAdminSite"
+
+    def ready(self):
+        super().ready()
+        from django.contrib.auth.signals import user_logged_in
+
+        from .admin_site import remember_at_sign_in
+
+        user_logged_in.connect(remember_at_sign_in, dispatch_uid="aixinmama_two_step_at_sign_in")

@@ -73,7 +73,10 @@ def test_password_validators_are_on(settings):
 
 
 def _manage(*args, **env):
-    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "SECURE_SSL_REDIRECT"}}
+    # Only what production sets: not the test run's own variables (the browser tests set
+    # DJANGO_ALLOW_ASYNC_UNSAFE for Playwright, which check --deploy rightly warns about).
+    unset = {"DEBUG", "SECRET_KEY", "SECURE_SSL_REDIRECT", "DJANGO_ALLOW_ASYNC_UNSAFE", "TWO_FACTOR_FOR_CITY_ADMINS"}
+    clean = {k: v for k, v in os.environ.items() if k not in unset}
     clean.pop("STATIC_STORAGE", None)
     return subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), *args],

@@ -81,6 +81,7 @@ def test_district_staff_may_skip_it_but_once_enabled_must_use_it(client, siming_
     client.force_login(siming_staff)
     assert client.get(reverse("admin:index")).status_code == 200
     device = TOTPDevice.objects.create(user=siming_staff, name="身份验证器", confirmed=True)
+    client.logout()
     client.force_login(siming_staff)  # a new session
     assert client.get(reverse("admin:index"))["Location"] == reverse("admin:otp_verify")
     client.post(reverse("admin:otp_verify"), {"token": current_code(device)})
