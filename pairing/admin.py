@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from aixinmama.admin_io import ScopedImportExportMixin
 from children.models import Child
 from teams.admin_filters import district_and_street_filters
 from teams.admin_mixins import JurisdictionAdminMixin
@@ -44,6 +45,7 @@ from .models import (
     PairingStatus,
     ReviewStatus,
 )
+from .resources import ActivityLogResource, DonationResource, PairingResource
 from .selectors import (
     coverage,
     donation_totals,
@@ -204,7 +206,9 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Pairing)
-class PairingAdmin(JurisdictionAdminMixin, ServiceAdminMixin, admin.ModelAdmin):
+class PairingAdmin(JurisdictionAdminMixin, ScopedImportExportMixin, ServiceAdminMixin, admin.ModelAdmin):
+    resource_classes = [PairingResource]
+    change_list_template = "admin/pairing/pairing/change_list.html"  # kept under the import/export buttons
     list_display = [
         "child",
         "village",
@@ -465,7 +469,8 @@ class ActivityLogForm(ServiceForm):
 
 
 @admin.register(ActivityLog)
-class ActivityLogAdmin(JurisdictionAdminMixin, ServiceAdminMixin, admin.ModelAdmin):
+class ActivityLogAdmin(JurisdictionAdminMixin, ScopedImportExportMixin, ServiceAdminMixin, admin.ModelAdmin):
+    resource_classes = [ActivityLogResource]
     form = ActivityLogForm
     list_display = [
         "date",
@@ -664,7 +669,9 @@ class AllocationInline(admin.TabularInline):
 
 
 @admin.register(Donation)
-class DonationAdmin(JurisdictionAdminMixin, ServiceAdminMixin, admin.ModelAdmin):
+class DonationAdmin(JurisdictionAdminMixin, ScopedImportExportMixin, ServiceAdminMixin, admin.ModelAdmin):
+    resource_classes = [DonationResource]
+    change_list_template = "admin/pairing/donation/change_list.html"  # kept under the import/export buttons
     form = DonationForm
     list_display = ["date", "donor", "kind", "amount", "items_display", "receiver_display", "purpose", "receipt_number"]
     list_filter = ["kind", "donor__kind", "date"]
