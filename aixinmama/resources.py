@@ -46,12 +46,15 @@ from dataclasses import dataclass
 import tablib
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+from django.db.models.fields import NOT_PROVIDED
 from django.utils import timezone
+from django.utils.encoding import force_str
 from import_export import resources, widgets
+from import_export.fields import Field
 from import_export.formats import base_formats
 from import_export.instance_loaders import BaseInstanceLoader
 
-from aixinmama.history import record_bulk_history
+from aixinmama.history import insert_objects, record_bulk_history
 from aixinmama.identity import normalize_id_number, normalize_mobile, validate_id_number, validate_mobile
 
 # ----------------------------------------------------------------------------------------
@@ -205,6 +208,8 @@ EXPORT_FORMATS = [XLSX, CSV]
 
 
 def _text(value) -> str:
+    if type(value) is str:
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -523,12 +528,8 @@ class NaturalKeyInstanceLoader(BaseInstanceLoader):
         del model
 
     def get_instance(self, row):
-        key_field = self.resource.fields[self.resource.natural_key]
-        try:
-            key = key_field.clean(row)
-        except (ValueError, ValidationError):
-            return None
-        return self.instances.get(key)
+        key = self.resource.natural_key_of(row)
+        return None if key is None else self.instances.get(key)
 
 
 class BaseModelResource(resources.ModelResource):
@@ -553,6 +554,8 @@ class BaseModelResource(resources.ModelResource):
         self._has_invalid_rows = False
         self._row_numbers: list[int] = []
         self._instance_loader = None
+        self._import_fields = None
+        self._key_of_row: tuple = (None, None)
 
     # --- jurisdiction --------------------------------------------------------------------
 
@@ -596,15 +599,29 @@ class BaseModelResource(resources.ModelResource):
         self._instance_loader = instance_loader
         return super().get_instance(instance_loader, row)
 
+    def natural_key_of(self, row):
+        """The row's cleaned natural key, None when it is blank or invalid (the field's own
+        validation reports that). Cleaned once per row: the duplicate check and the instance
+        lookup both ask for it."""
+        cached_row, key = self._key_of_row
+        if cached_row is row:
+            return key
+        key_field = self.fields[self.natural_key]
+        try:
+            key = key_field.clean(row)
+        except (ValueError, ValidationError, KeyError):
+            key = None
+        if key == "":
+            key = None
+        self._key_of_row = (row, key)
+        return key
+
     def before_import_row(self, row, row_number=None, **kwargs):
         if not self.natural_key:
             return
         key_field = self.fields[self.natural_key]
-        try:
-            key = key_field.clean(row)
-        except (ValueError, ValidationError):
-            return  # reported by the field's own validation
-        if key in (None, ""):
+        key = self.natural_key_of(row)
+        if key is None:
             return
         sheet_row = self.sheet_row(row_number)
         if key in self._seen_keys:
@@ -615,6 +632,63 @@ class BaseModelResource(resources.ModelResource):
         loader = self._instance_loader
         if loader is not None and key in getattr(loader, "outside", ()):
             raise ValidationError({key_field.attribute: "该记录已在其他辖区登记,不能由您导入或修改。"})
+
+    def get_import_fields(self):
+        # Asked for once per row by the library: the list does not change during an import.
+        if self._import_fields is None:
+            self._import_fields = super().get_import_fields()
+        return self._import_fields
+
+    def import_instance(self, instance, row, **kwargs):
+        """As the library's (every import field's widget cleans its cell; ValueErrors are
+        collected into one ValidationError), with the per-field dispatch done once per import."""
+        errors = {}
+        for field, column, attribute, clean, default, saves_null in self._plain_import_fields():
+            if column not in row:
+                continue
+            try:
+                if attribute is None:
+                    self.import_field(field, instance, row, **kwargs)
+                    continue
+                value = clean(row[column], row=row, **kwargs)
+                if default is not NOT_PROVIDED and value in field.empty_values:
+                    value = default() if callable(default) else default
+                if value is not None or saves_null:
+                    setattr(instance, attribute, value)
+            except ValueError as exc:
+                errors[field.attribute] = ValidationError(force_str(exc), code="invalid")
+        if errors:
+            raise ValidationError(errors)
+
+    def _plain_import_fields(self) -> list[tuple]:
+        """(field, column, attribute, widget's clean, default, saves_null_values) per import
+        field; attribute None when the field must go through `import_field` (an override of it
+        or of Field.save/clean, a related path)."""
+        plan = getattr(self, "_import_plan", None)
+        if plan is None:
+            custom_import_field = type(self).import_field is not resources.Resource.import_field
+            plan = []
+            for field in self.get_import_fields():
+                if isinstance(field.widget, widgets.ManyToManyWidget) or not field.attribute or field.readonly:
+                    continue
+                plain = (
+                    not custom_import_field
+                    and type(field).save is Field.save
+                    and type(field).clean is Field.clean
+                    and "__" not in field.attribute
+                )
+                plan.append(
+                    (
+                        field,
+                        field.column_name,
+                        field.attribute if plain else None,
+                        field.widget.clean,
+                        field.default,
+                        field.saves_null_values,
+                    )
+                )
+            self._import_plan = plan
+        return plan
 
     def import_row(self, row, instance_loader, **kwargs):
         self._instance_loader = instance_loader
@@ -642,8 +716,15 @@ class BaseModelResource(resources.ModelResource):
         super().save_instance(instance, is_create, row, **kwargs)
 
     def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        # As the library's, through `insert_objects` (COPY on PostgreSQL, bulk_create elsewhere).
         created = list(self.create_instances)
-        super().bulk_create(using_transactions, dry_run, raise_errors, batch_size=batch_size, result=result)
+        if created and (using_transactions or not dry_run):
+            try:
+                insert_objects(self._meta.model, created, using=self.get_db_connection_name())
+            except Exception as exc:
+                self.handle_import_error(result, exc, raise_errors)
+            finally:
+                self.create_instances.clear()
         if created and created[0].pk is not None:
             # Bulk inserts send no model signals: write the change history here.
             record_bulk_history(self._meta.model, created, by=self.user, reason="表格导入", update=False)

@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from import_export.fields import Field
 
+from aixinmama.history import insert_rows
 from aixinmama.identity import id_birth_date, id_sex, mask_id_number, mask_phone
 from aixinmama.resources import (
     BaseModelResource,
@@ -56,6 +57,11 @@ GUARDIAN_PARTS = ("name", "relation", "phone", "lives")
 
 def guardian_attr(slot, part):
     return f"guardian{slot}_{part}"
+
+
+_GUARDIAN_CHECKS = [
+    (s, guardian_attr(s, "name"), guardian_attr(s, "relation"), guardian_attr(s, "phone")) for s in GUARDIAN_SLOTS
+]
 
 
 class OptionalField(Field):
@@ -168,6 +174,8 @@ class ChildResource(BaseModelResource):
         ]
         import_id_fields = ["id_number"]
 
+    _risk_day = None
+
     # --- import: per row (validation only, no queries) -------------------------------------
 
     def after_init_instance(self, instance, new, row, **kwargs):
@@ -185,14 +193,14 @@ class ChildResource(BaseModelResource):
                 instance.sex = id_sex(instance.id_number)
             if not instance.birth_date and "birth_date" not in errors:
                 instance.birth_date = id_birth_date(instance.id_number)
-        for slot in GUARDIAN_SLOTS:
-            name = getattr(instance, guardian_attr(slot, "name"), "")
-            relation = getattr(instance, guardian_attr(slot, "relation"), "")
-            phone = getattr(instance, guardian_attr(slot, "phone"), "")
-            if name and not relation and guardian_attr(slot, "relation") not in errors:
-                errors[guardian_attr(slot, "relation")] = [f"填写了监护人{slot}姓名,请同时填写与儿童的关系。"]
-            if not name and (relation or phone) and guardian_attr(slot, "name") not in errors:
-                errors[guardian_attr(slot, "name")] = [f"填写了监护人{slot}的关系或电话,请同时填写其姓名。"]
+        for slot, name_attr, relation_attr, phone_attr in _GUARDIAN_CHECKS:
+            name = getattr(instance, name_attr, "")
+            relation = getattr(instance, relation_attr, "")
+            phone = getattr(instance, phone_attr, "")
+            if name and not relation and relation_attr not in errors:
+                errors[relation_attr] = [f"填写了监护人{slot}姓名,请同时填写与儿童的关系。"]
+            if not name and (relation or phone) and name_attr not in errors:
+                errors[name_attr] = [f"填写了监护人{slot}的关系或电话,请同时填写其姓名。"]
         if errors:
             raise ValidationError(errors)
 
@@ -221,7 +229,9 @@ class ChildResource(BaseModelResource):
             instance.created_at = now
         if instance.risk_grade != RiskGrade.GREEN or instance.risk_reason:
             if instance._original_risk != (instance.risk_grade, instance.risk_reason):
-                instance.risk_changed_on = timezone.localdate()
+                if self._risk_day is None:
+                    self._risk_day = timezone.localdate()  # once per import, not per row
+                instance.risk_changed_on = self._risk_day
                 instance.risk_changed_by = self.user if getattr(self.user, "pk", None) else None
 
     # --- import: bulk writes ----------------------------------------------------------
@@ -242,7 +252,9 @@ class ChildResource(BaseModelResource):
             self._write_related(updated, new=False)
 
     def _write_related(self, children, *, new):
-        """Category and need links and guardians for a batch of saved children."""
+        """Category and need links and guardians for a batch of saved children (new rows by
+        `insert_rows`: COPY on PostgreSQL, bulk_create elsewhere)."""
+        using = self.get_db_connection_name()
         through_models = (
             (Child.categories.through, "category_id", "category_codes"),
             (Child.needs.through, "need_id", "need_codes"),
@@ -251,9 +263,11 @@ class ChildResource(BaseModelResource):
             replaced = [c for c in children if getattr(c, attribute, None)]
             if not new and replaced:
                 through.objects.filter(child_id__in=[c.pk for c in replaced]).delete()
-            through.objects.bulk_create(
-                [through(child_id=c.pk, **{column: code}) for c in replaced for code in getattr(c, attribute)],
-                batch_size=2000,
+            insert_rows(
+                through,
+                ["child_id", column],
+                [(c.pk, code) for c in replaced for code in getattr(c, attribute)],
+                using=using,
             )
         existing = {}
         if not new:
@@ -272,12 +286,12 @@ class ChildResource(BaseModelResource):
                 }
                 guardian = existing.get((child.pk, name))
                 if guardian is None:
-                    to_create.append(Guardian(child_id=child.pk, name=name, **values))
+                    to_create.append((child.pk, name, values["relation"], values["phone"], values["lives_with_child"]))
                 else:
                     for key, value in values.items():
                         setattr(guardian, key, value)
                     to_update.append(guardian)
-        Guardian.objects.bulk_create(to_create, batch_size=2000)
+        insert_rows(Guardian, ["child_id", "name", "relation", "phone", "lives_with_child"], to_create, using=using)
         if to_update:
             Guardian.objects.bulk_update(to_update, ["relation", "phone", "lives_with_child"], batch_size=2000)
 
