@@ -45,9 +45,15 @@ class Command(BaseCommand):
             with transaction.atomic():
                 module.load(out=self.stdout.write)
         accounts = self.create_accounts()
+        volunteer_account = self.create_volunteer_account()
         self.stdout.write(self.style.SUCCESS("演示账号(密码保存在 demo-accounts.txt):"))
+        self.stdout.write("  管理后台 http://127.0.0.1:8000/admin/")
         for username, password, unit in accounts:
-            self.stdout.write(f"  {username:<10} {password:<22} {unit}")
+            self.stdout.write(f"  {username:<12} {password:<22} {unit}")
+        if volunteer_account:
+            username, password, name = volunteer_account
+            self.stdout.write("  爱心妈妈手机页面 http://127.0.0.1:8000/ (用手机号码登录)")
+            self.stdout.write(f"  {username:<12} {password:<22} {name}")
 
     @transaction.atomic
     def create_accounts(self):
@@ -78,6 +84,35 @@ class Command(BaseCommand):
             accounts.append((username, password, unit.name))
         ACCOUNTS_FILE.write_text("".join(f"{u}\t{p}\n" for u, p in passwords.items()), encoding="utf-8")
         return accounts
+
+    @transaction.atomic
+    def create_volunteer_account(self):
+        """A sign-in for one demo volunteer of 思明区 who has children to look after."""
+        from pairing.models import Pairing
+        from teams.models import Volunteer
+        from teams.services import create_volunteer_account, reset_volunteer_password
+
+        siming = Federation.objects.get(division_code="350203")
+        pairing = (
+            Pairing.objects.active()
+            .filter(volunteer__isnull=False, volunteer__federation__path__startswith=siming.path)
+            .order_by("pk")
+            .select_related("volunteer")
+            .first()
+        )
+        if pairing is None:
+            return None
+        volunteer = Volunteer.objects.get(pk=pairing.volunteer_id)
+        passwords = self.read_passwords()
+        if volunteer.user_id is None:
+            user, password = create_volunteer_account(volunteer=volunteer, by=None)
+        elif volunteer.user.username in passwords:
+            user, password = volunteer.user, passwords[volunteer.user.username]
+        else:
+            user, password = volunteer.user, reset_volunteer_password(volunteer=volunteer, by=None)
+        passwords[user.username] = password
+        ACCOUNTS_FILE.write_text("".join(f"{u}\t{p}\n" for u, p in passwords.items()), encoding="utf-8")
+        return user.username, password, volunteer.name
 
     def read_passwords(self) -> dict[str, str]:
         if not ACCOUNTS_FILE.exists():
