@@ -18,7 +18,8 @@ from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from teams.models import VolunteerStatus
+from teams.audit import record_event
+from teams.models import AuditAction, VolunteerStatus
 
 from .models import ReviewStatus
 from .services import update_activity, withdraw_activity
@@ -145,6 +146,7 @@ def child_detail(request, child_id):
     if child is None:
         raise Http404("not one of her children")
     logs = with_status_labels(logs_for_child(request.volunteer, child)[:20])
+    record_event(AuditAction.VIEW, request=request, obj=child, page="volunteer")
     return render(
         request, "volunteer/child_detail.html", {"nav": "children", "child": child, "rows": rows, "logs": logs}
     )

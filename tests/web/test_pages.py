@@ -91,6 +91,20 @@ def test_child_page_for_her_child_and_her_teams_child(client, world):
 
 
 @pytest.mark.django_db
+def test_each_view_of_a_childs_page_writes_one_audit_event(client, world):
+    from teams.models import AuditAction, AuditEvent
+
+    client.force_login(world.carol.user)
+    before = AuditEvent.objects.filter(action=AuditAction.VIEW).count()
+    client.get(f"/children/{world.team_child.pk}/")
+    client.get(f"/children/{world.alice_red.pk}/")  # not hers: 404, nothing seen, nothing recorded
+    events = list(AuditEvent.objects.filter(action=AuditAction.VIEW).order_by("pk"))[before:]
+    assert [(e.actor, e.model_label, e.object_id) for e in events] == [
+        (world.carol.user, "children.Child", str(world.team_child.pk))
+    ]
+
+
+@pytest.mark.django_db
 def test_child_page_of_another_volunteers_child_is_404(alice_client, world):
     response = alice_client.get(f"/children/{world.bob_child.pk}/")
     assert response.status_code == 404
