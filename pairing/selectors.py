@@ -254,22 +254,35 @@ def _sub_unit_key(path_field: str, subs: list[Federation]):
     )
 
 
-def coverage(unit: Federation, *, today: datetime.date | None = None) -> Coverage:
-    """Coverage of `unit`, per direct sub-unit and in total. Four queries, whatever the size.
+def _sub_units_by_unit(unit: Federation, subs: list[Federation]) -> dict[int, int]:
+    """Every unit within `unit` mapped to the pk of the direct sub-unit it lies in (one query)."""
+    by_path = {s.path: s.pk for s in subs}
+    depth = unit.path.count("/")
+    mapping = {}
+    for pk, path in Federation.objects.within(unit).values_list("pk", "path"):
+        segments = path.split("/")
+        if len(segments) > depth + 1:
+            mapping[pk] = by_path.get("/".join(segments[: depth + 1]) + "/", 0)
+    return mapping
 
-    Children in the programme whose village lies within `unit` are grouped by the direct
-    sub-unit whose path prefixes the village's path (one CASE over the sub-units, one GROUP BY);
-    "paired" counts children with at least one active pairing (EXISTS); overdue pairings are
-    grouped the same way. Children registered at `unit` itself form a row with `unit=None`.
+
+def coverage(unit: Federation, *, today: datetime.date | None = None) -> Coverage:
+    """Coverage of `unit`, per direct sub-unit and in total. Five queries, whatever the size.
+
+    Children in the programme within `unit` are counted per village (one GROUP BY on the
+    child table; "paired" = at least one active pairing, an EXISTS), overdue pairings the same
+    way; the villages are then summed into the direct sub-unit whose path prefixes theirs, in
+    Python, from one query of the units' paths. Children registered at `unit` itself form a
+    row with `unit=None`.
     """
     today = today or timezone.localdate()
     subs = list(Federation.objects.filter(parent=unit).order_by("path"))
-    key = _sub_unit_key("village__path", subs)
+    sub_of_unit = _sub_units_by_unit(unit, subs)
     child_rows = (
         Child.objects.in_programme()
         .within(unit)
-        .annotate(sub=key, is_paired=Exists(Pairing.objects.filter(child=OuterRef("pk"), status=PairingStatus.ACTIVE)))
-        .values("sub")
+        .annotate(is_paired=Exists(Pairing.objects.filter(child=OuterRef("pk"), status=PairingStatus.ACTIVE)))
+        .values("village_id")
         .annotate(children=Count("pk"), paired=Count("pk", filter=Q(is_paired=True)))
         .order_by()
     )
@@ -277,11 +290,12 @@ def coverage(unit: Federation, *, today: datetime.date | None = None) -> Coverag
     overdue_rows = (
         with_last_contact(Pairing.objects.active().within(unit))
         .filter(overdue_condition(days, today))
-        .annotate(sub=_sub_unit_key("child__village__path", subs))
-        .values("sub")
+        .values("child__village_id")
         .annotate(n=Count("pk"))
         .order_by()
     )
+    child_rows = [{**r, "sub": sub_of_unit.get(r["village_id"], 0)} for r in child_rows]
+    overdue_rows = [{**r, "sub": sub_of_unit.get(r["child__village_id"], 0)} for r in overdue_rows]
     rows = {s.pk: CoverageRow(s) for s in subs}
     direct = CoverageRow(None)
     for r in child_rows:
