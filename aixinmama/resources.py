@@ -552,6 +552,7 @@ class BaseModelResource(resources.ModelResource):
         self.user = user
         self._seen_keys: dict = {}
         self._has_invalid_rows = False
+        self._prevalidated: list[str] | None = None
         self._row_numbers: list[int] = []
         self._instance_loader = None
         self._import_fields = None
@@ -703,12 +704,24 @@ class BaseModelResource(resources.ModelResource):
         # constraint): the natural key settles duplicates for the whole sheet in one query, and
         # the database constraints are the backstop at write time.
         errors = dict(import_validation_errors or {})
+        # A column whose widget already ran the model field's own check (the ID number's check
+        # digit, the mobile number) is not checked a second time.
+        exclude = list(errors) + self._prevalidated_attributes()
         try:
-            instance.full_clean(exclude=list(errors), validate_unique=False, validate_constraints=False)
+            instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
         except ValidationError as exc:
             errors = exc.update_error_dict(errors)
         if errors:
             raise ValidationError(errors)
+
+    def _prevalidated_attributes(self) -> list[str]:
+        if self._prevalidated is None:
+            self._prevalidated = [
+                field.attribute
+                for field in self.get_import_fields()
+                if field.attribute and isinstance(field.widget, IDNumberWidget | MobileWidget)
+            ]
+        return self._prevalidated
 
     def save_instance(self, instance, is_create, row, **kwargs):
         if self._has_invalid_rows:
