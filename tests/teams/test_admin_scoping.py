@@ -98,3 +98,13 @@ def test_staff_cannot_create_a_unit_outside_their_jurisdiction(client, siming_st
     assert response.status_code == 200  # the form is shown again with an error
     assert "parent" in response.context["adminform"].form.errors
     assert not Federation.objects.filter(name="越权社区").exists()
+
+
+@pytest.mark.django_db
+def test_admin_is_chinese_even_for_an_english_browser_and_english_on_request(client, siming_staff, settings):
+    client.force_login(siming_staff)
+    url = reverse("admin:teams_federation_changelist")
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "选择 妇联组织 来修改" in page and "Select" not in page
+    client.post("/i18n/setlang/", {"language": "en", "next": url})
+    assert "Select 妇联组织 to change" in client.get(url).content.decode()
