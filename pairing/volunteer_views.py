@@ -68,6 +68,9 @@ def volunteer_required(view):
             if request.user.is_staff:
                 return redirect(ADMIN_HOME)
             return render(request, "volunteer/no_profile.html", status=403)
+        if request.user.must_change_password:
+            messages.info(request, "请先设置您自己的密码(工作人员给您的是临时密码)。")
+            return redirect("volunteer:password_change")
         if volunteer.status == VolunteerStatus.LEFT:
             return render(request, "volunteer/no_profile.html", {"left": True}, status=403)
         if volunteer.status == VolunteerStatus.SUSPENDED:
@@ -111,6 +114,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
+        if self.request.user.must_change_password:
+            self.request.user.must_change_password = False
+            self.request.user.save(update_fields=["must_change_password"])
         messages.success(self.request, "密码已修改。")
         return response
 

@@ -182,7 +182,8 @@ def create_volunteer_account(*, volunteer: Volunteer, by) -> tuple:
     password = _temporary_password()
     user = User.objects.create_user(username=_free_username(locked.mobile), password=password, is_staff=False)
     user.last_name = locked.name
-    user.save(update_fields=["last_name"])
+    user.must_change_password = True  # the temporary password was seen by staff
+    user.save(update_fields=["last_name", "must_change_password"])
     Volunteer.objects.filter(pk=locked.pk).update(user=user, updated_at=timezone.now())
     record_bulk_history(Volunteer, [locked.pk], by=by, reason="创建登录账号")
     volunteer.user = user
@@ -204,8 +205,9 @@ def reset_volunteer_password(*, volunteer: Volunteer, by) -> str:
         raise ValidationError(_("%(name)s的账号是工作人员账号,请在用户管理中处理。") % {"name": locked.name})
     password = _temporary_password()
     user.set_password(password)
+    user.must_change_password = True
     user.is_active = True
-    user.save(update_fields=["password", "is_active"])
+    user.save(update_fields=["password", "is_active", "must_change_password"])
     for name in {user.username, locked.mobile}:
         reset_lockouts(username=name)
     return password

@@ -26,6 +26,12 @@ class User(AbstractUser):
         help_text=_("工作人员只能看到本单位及下级单位的数据。"),
     )
 
+    must_change_password = models.BooleanField(
+        _("下次登录须修改密码"),
+        default=False,
+        help_text=_("工作人员开通账号或重置密码后,本人首次登录须先设置自己的密码。"),
+    )
+
     objects = ScopedUserManager()
 
     class Meta(AbstractUser.Meta):

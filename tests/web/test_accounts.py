@@ -101,3 +101,23 @@ def test_staff_without_change_permission_cannot_create_accounts(client, places, 
     client.post(CHANGELIST, {"action": "create_accounts", "_selected_action": [volunteer.pk]})
     volunteer.refresh_from_db()
     assert volunteer.user is None
+
+
+@pytest.mark.django_db
+def test_temporary_password_must_be_replaced_at_first_sign_in(places, coordinator):
+    volunteer = eligible_volunteer(places["a1"], mobile="13712345678")
+    user, password = create_volunteer_account(volunteer=volunteer, by=coordinator)
+    client = Client()
+    assert client.post("/login/", {"username": "13712345678", "password": password}).status_code == 302
+    home = client.get("/")
+    assert home.status_code == 302 and home["Location"] == "/password/"
+    new = "my-own-long-secret-2026"
+    changed = client.post("/password/", {"old_password": password, "new_password1": new, "new_password2": new})
+    assert changed.status_code == 302
+    assert client.get("/").status_code == 200
+    user.refresh_from_db()
+    assert not user.must_change_password
+
+    temporary = reset_volunteer_password(volunteer=volunteer, by=coordinator)
+    user.refresh_from_db()
+    assert user.must_change_password and user.check_password(temporary)
