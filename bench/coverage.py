@@ -166,6 +166,8 @@ def main():
         manage(url, "import_divisions", str(ROOT / "data" / "xiamen-divisions.csv"))
         seconds, counts = fill(url, args.children, args.logs)
         print(f"filled in {seconds:.1f} s: {counts}")
+    else:
+        manage(url, "migrate", "-v", "0")  # a database filled by an older version gets new columns
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DEBUG", "on")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aixinmama.settings")
