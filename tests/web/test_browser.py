@@ -17,14 +17,8 @@ from pairing.services import return_activity
 
 from .conftest import PASSWORD
 
-# Playwright's sync API runs an event loop in this thread; the test's own database calls are
-# synchronous and safe here.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM = "/usr/bin/chromium"
-INSTALL_HINT = (
-    "Chromium not found at /usr/bin/chromium: install it with `apt-get install -y chromium fonts-wqy-microhei`"
-)
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+INSTALL_HINT = f"Chromium not found at {CHROMIUM}: install it with `apt-get install -y chromium fonts-wqy-microhei`"
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
 WIDTH, HEIGHT = 360, 740
 
@@ -43,6 +37,20 @@ def browser():
         pytest.skip(INSTALL_HINT)
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API runs an event loop in this thread; the tests' own database calls
+    # are synchronous and safe here. Only for these tests: set here, removed afterwards.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        yield from _launched(sync_playwright)
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def _launched(sync_playwright):
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM,
