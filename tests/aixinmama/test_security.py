@@ -115,3 +115,20 @@ def test_responses_carry_security_headers(client):
     assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
     assert "script-src 'self'" in response["Content-Security-Policy"]
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.django_db
+def test_an_idle_staff_session_is_signed_out(client, staff, settings):
+    import datetime
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    client.force_login(staff)
+    assert client.get(reverse("admin:index")).status_code == 200
+    # The same session, found again after the idle limit has passed.
+    key = client.session.session_key
+    idle = timezone.now() - datetime.timedelta(minutes=1)
+    Session.objects.filter(session_key=key).update(expire_date=idle)
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("admin:login"))
