@@ -135,6 +135,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 
 LOGIN_URL = "admin:login"
+# Messages live in the server-side session, never in a cookie: some carry a volunteer's
+# temporary password to the staff member who reset it.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # --- Sign-in protection -------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
