@@ -73,14 +73,18 @@ def test_password_validators_are_on(settings):
 
 
 def _manage(*args, **env):
+    return _run([sys.executable, str(ROOT / "manage.py"), *args], **env)
+
+
+def _run(command, **env):
     # Only what production sets: not the test run's own variables (the browser tests set
     # DJANGO_ALLOW_ASYNC_UNSAFE for Playwright, which check --deploy rightly warns about).
     unset = {"DEBUG", "SECRET_KEY", "SECURE_SSL_REDIRECT", "DJANGO_ALLOW_ASYNC_UNSAFE", "TWO_FACTOR_FOR_CITY_ADMINS"}
     clean = {k: v for k, v in os.environ.items() if k not in unset}
     clean.pop("STATIC_STORAGE", None)
     return subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), *args],
-        env={**clean, **env},
+        command,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "aixinmama.settings", **env},
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -103,9 +107,19 @@ def test_check_deploy_is_clean_with_production_settings():
 
 
 def test_production_refuses_to_start_without_secret_key():
-    result = _manage("check", DEBUG="off", ALLOWED_HOSTS="aixinmama.example.org")
-    assert result.returncode != 0
-    assert "SECRET_KEY is not set" in result.stderr
+    env = {"DEBUG": "off", "ALLOWED_HOSTS": "aixinmama.example.org"}
+    serve = _run([sys.executable, "-c", "import aixinmama.wsgi"], **env)
+    assert serve.returncode != 0
+    assert "SECRET_KEY is not set" in serve.stderr
+    deploy = _manage("check", "--deploy", **env)
+    assert deploy.returncode != 0
+    assert "SECRET_KEY is not set" in deploy.stderr
+
+
+def test_commands_that_serve_nothing_run_without_a_secret_key():
+    result = _manage("makemigrations", "--check", "--dry-run", DEBUG="off")
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
 
 
 @pytest.mark.django_db
