@@ -534,6 +534,8 @@ class NaturalKeyInstanceLoader(BaseInstanceLoader):
 
 class BaseModelResource(resources.ModelResource):
     natural_key: str | None = None
+    # Model fields the widgets have already checked (see clean_exclude).
+    skip_field_checks: tuple[str, ...] = ()
     masked_fields: dict = {}
     full_identity_permission: str | None = None
 
@@ -552,7 +554,6 @@ class BaseModelResource(resources.ModelResource):
         self.user = user
         self._seen_keys: dict = {}
         self._has_invalid_rows = False
-        self._prevalidated: list[str] | None = None
         self._row_numbers: list[int] = []
         self._instance_loader = None
         self._import_fields = None
@@ -704,24 +705,27 @@ class BaseModelResource(resources.ModelResource):
         # constraint): the natural key settles duplicates for the whole sheet in one query, and
         # the database constraints are the backstop at write time.
         errors = dict(import_validation_errors or {})
-        # A column whose widget already ran the model field's own check (the ID number's check
-        # digit, the mobile number) is not checked a second time.
-        exclude = list(errors) + self._prevalidated_attributes()
         try:
-            instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+            instance.full_clean(
+                exclude=self.clean_exclude(instance, errors), validate_unique=False, validate_constraints=False
+            )
         except ValidationError as exc:
             errors = exc.update_error_dict(errors)
         if errors:
             raise ValidationError(errors)
 
-    def _prevalidated_attributes(self) -> list[str]:
-        if self._prevalidated is None:
-            self._prevalidated = [
-                field.attribute
-                for field in self.get_import_fields()
-                if field.attribute and isinstance(field.widget, IDNumberWidget | MobileWidget)
-            ]
-        return self._prevalidated
+    def clean_exclude(self, instance, errors) -> list[str]:
+        """Model fields `full_clean` need not check again for this row: those already in error,
+        and the filled `skip_field_checks` (foreign keys resolved for the whole sheet in one
+        query, within the user's jurisdiction; Django would re-check each with a query per
+        row). A blank one is still checked, so "required" is reported on its row. (Fields a
+        widget validated are still cleaned: a model's clean_fields may derive values from them.)"""
+        exclude = list(errors)
+        for name in self.skip_field_checks:
+            attname = self._meta.model._meta.get_field(name).attname
+            if getattr(instance, attname, None) not in (None, ""):
+                exclude.append(name)
+        return exclude
 
     def save_instance(self, instance, is_create, row, **kwargs):
         if self._has_invalid_rows:

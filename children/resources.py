@@ -92,6 +92,7 @@ UPDATE_FIELDS = [
 
 
 class ChildResource(BaseModelResource):
+    skip_field_checks = ("village",)  # its level is checked by Child.clean()
     name = Field(attribute="name", column_name="姓名", widget=TextWidget())
     sex = OptionalField(attribute="sex", column_name="性别", widget=ChoiceWidget(Sex.choices, required=False))
     id_number = Field(attribute="id_number", column_name="身份证号码", widget=IDNumberWidget())
@@ -204,23 +205,12 @@ class ChildResource(BaseModelResource):
         if errors:
             raise ValidationError(errors)
 
-    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
-        # The village was resolved within the user's jurisdiction by UnitWidget and its level is
-        # checked by Child.clean(); excluding the foreign keys from the field checks saves the
-        # query per row Django would make to re-check that they exist.
-        errors = dict(import_validation_errors or {})
-        exclude = [*errors, "risk_changed_by"]
-        if instance.village_id is not None:
-            exclude.append("village")
+    def clean_exclude(self, instance, errors) -> list[str]:
+        exclude = [*super().clean_exclude(instance, errors), "risk_changed_by"]
         if "id_number" in errors:
             # Blank sex/birth date would have been read from the number: its error says it all.
             exclude += [name for name in ("sex", "birth_date") if not getattr(instance, name)]
-        try:
-            instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
-        except ValidationError as exc:
-            errors = exc.update_error_dict(errors)
-        if errors:
-            raise ValidationError(errors)
+        return exclude
 
     def before_save_instance(self, instance, row, **kwargs):
         now = timezone.now()

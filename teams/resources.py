@@ -63,6 +63,7 @@ class ExportOnlyField(OptionalField):
 
 
 class VolunteerResource(BaseModelResource):
+    skip_field_checks = ("federation", "user")
     name = Field(attribute="name", column_name="姓名", widget=TextWidget())
     sex = OptionalField(attribute="sex", column_name="性别", widget=ChoiceWidget(Sex.choices, required=False))
     id_number = Field(attribute="id_number", column_name="身份证号码", widget=IDNumberWidget())
@@ -120,19 +121,6 @@ class VolunteerResource(BaseModelResource):
             instance.sex = id_sex(instance.id_number)
         if instance.capacity is None:
             instance.capacity = Volunteer._meta.get_field("capacity").default
-        if errors:
-            raise ValidationError(errors)
-
-    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
-        # The unit was resolved within the user's jurisdiction by UnitWidget: excluding the
-        # foreign keys saves Django's query per row to re-check that they exist.
-        errors = dict(import_validation_errors or {})
-        try:
-            instance.full_clean(
-                exclude=[*errors, "federation", "user"], validate_unique=False, validate_constraints=False
-            )
-        except ValidationError as exc:
-            errors = exc.update_error_dict(errors)
         if errors:
             raise ValidationError(errors)
 
@@ -318,6 +306,7 @@ class _CompositeKeyResource(BaseModelResource):
 
 
 class TeamResource(_CompositeKeyResource):
+    skip_field_checks = ("federation", "leader")
     name = Field(attribute="name", column_name="队伍名称", widget=TextWidget())
     kind = Field(attribute="kind", column_name="队伍类型", widget=ChoiceWidget(TeamKind.choices))
     category = OptionalField(
@@ -380,17 +369,6 @@ class TeamResource(_CompositeKeyResource):
             instance.capacity = 0
         if instance.category is None:
             instance.category = ""
-        if errors:
-            raise ValidationError(errors)
-
-    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
-        errors = dict(import_validation_errors or {})
-        try:
-            instance.full_clean(
-                exclude=[*errors, "federation", "leader"], validate_unique=False, validate_constraints=False
-            )
-        except ValidationError as exc:
-            errors = exc.update_error_dict(errors)
         if errors:
             raise ValidationError(errors)
 

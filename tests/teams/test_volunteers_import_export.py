@@ -345,3 +345,10 @@ def test_xlsx_export_round_trip(db, siming, siming_village):
     outcome = run_import(VolunteerResource(user=supervisor), dataset)
     assert outcome.ok, outcome.errors
     assert (outcome.created, outcome.updated) == (0, 3)
+
+
+def test_blank_unit_is_reported_on_its_row(siming_user, rows):
+    rows[1][4] = ""
+    outcome = do_import(siming_user, rows)
+    assert not Volunteer.objects.exists()
+    assert [(e.row, e.column) for e in outcome.errors] == [(3, "E「所属妇联」")]
