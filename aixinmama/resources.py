@@ -745,12 +745,17 @@ class BaseModelResource(resources.ModelResource):
         if created and created[0].pk is not None:
             # Bulk inserts send no model signals: write the change history here.
             record_bulk_history(self._meta.model, created, by=self.user, reason="表格导入", update=False)
+            self.write_related(created, new=True)
 
     def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
         updated = list(self.update_instances)
         super().bulk_update(using_transactions, dry_run, raise_errors, batch_size=batch_size, result=result)
         if updated:
             record_bulk_history(self._meta.model, updated, by=self.user, reason="表格导入")
+            self.write_related(updated, new=False)
+
+    def write_related(self, objs, *, new: bool) -> None:
+        """Rows that belong to a batch just written (links, guardians…): override as needed."""
 
     def sheet_row(self, row_number: int | None) -> int:
         if row_number is None:

@@ -229,19 +229,7 @@ class ChildResource(BaseModelResource):
     def get_bulk_update_fields(self):
         return UPDATE_FIELDS
 
-    def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
-        created = list(self.create_instances)
-        super().bulk_create(using_transactions, dry_run, raise_errors, batch_size=batch_size, result=result)
-        if created and created[0].pk is not None:
-            self._write_related(created, new=True)
-
-    def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
-        updated = list(self.update_instances)
-        super().bulk_update(using_transactions, dry_run, raise_errors, batch_size=batch_size, result=result)
-        if updated:
-            self._write_related(updated, new=False)
-
-    def _write_related(self, children, *, new):
+    def write_related(self, children, *, new):
         """Category and need links and guardians for a batch of saved children (new rows by
         `insert_rows`: COPY on PostgreSQL, bulk_create elsewhere)."""
         using = self.get_db_connection_name()

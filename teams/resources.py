@@ -143,19 +143,7 @@ class VolunteerResource(BaseModelResource):
             "updated_at",
         ]
 
-    def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
-        created = list(self.create_instances)
-        super().bulk_create(using_transactions, dry_run, raise_errors, batch_size=batch_size, result=result)
-        if created and created[0].pk is not None:
-            self._write_related(created, new=True)
-
-    def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
-        updated = list(self.update_instances)
-        super().bulk_update(using_transactions, dry_run, raise_errors, batch_size=batch_size, result=result)
-        if updated:
-            self._write_related(updated, new=False)
-
-    def _write_related(self, volunteers, *, new):
+    def write_related(self, volunteers, *, new):
         """Tag and skill links (a non-blank cell replaces them), and for new volunteers the history."""
         links = (
             (Volunteer.source_tags.through, "sourcetag_id", "source_tag_codes", SourceTag),
